@@ -18,10 +18,11 @@ ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 
 def load_paper(path: str | Path, limits: IngestLimits | None = None) -> Paper:
     """Read the paper at ``path`` and extract its hyperparameters."""
-    from agent.ingest.hyperparameters import extract_hyperparameters
-
     limits = limits or IngestLimits()
     paper = _read(Path(path), limits)
+
+    from agent.ingest.hyperparameters import extract_hyperparameters
+
     paper.path = str(path)
     paper.hyperparameters = extract_hyperparameters(paper)
     return paper
