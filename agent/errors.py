@@ -23,3 +23,9 @@ class UnsupportedNotation(UserError):
 
 class ManifestError(UserError):
     """A ``paper2code.toml`` manifest is missing, malformed, or names a bad key."""
+
+
+class LLMError(UserError):
+    """An LLM provider failed once its retries were spent (overloaded, rate limited, key rejected,
+    unreachable, scripted responses exhausted). The message is one line naming the cause; the
+    run's state (response cache, usage ledger, git history) is kept, so a re-run resumes."""

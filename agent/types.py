@@ -176,6 +176,86 @@ class CompiledEquation(JsonMixin):
 
 
 # ---------------------------------------------------------------------------------------------
+# Catalog: verified components (agent.catalog binding codegen_templates/components)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ComponentParam(JsonMixin):
+    """A template parameter. Its value is rendered into the code (usually as a constructor
+    default). ``canonical`` names the canonical hyperparameter (as ingest names them) that fills it;
+    a parameter with a ``slot`` names another catalog component, whose class name is rendered."""
+
+    name: str
+    default: Any
+    canonical: str | None = None
+    slot: str | None = None  # the parameter names a component filling this slot ("" = none)
+    choices: list[Any] | None = None
+    doc: str = ""
+
+
+@dataclass
+class ComponentCues(JsonMixin):
+    """How a planner recognises the component in a paper."""
+
+    phrases: list[str] = field(default_factory=list)  # lower-case phrases of the paper's prose
+    citations: list[str] = field(default_factory=list)  # titles, first authors, arXiv ids
+    equations: list[str] = field(default_factory=list)  # plain-text equation shapes
+
+
+@dataclass
+class ShapeContract(JsonMixin):
+    """A tiny configuration for executed checks: one ``[[module]]`` of a paper2code.toml manifest.
+    For a function component ``init`` holds keyword arguments passed with the inputs."""
+
+    name: str
+    init: dict[str, Any]
+    inputs: dict[str, str]  # einops-style patterns; "" = a scalar
+    dims: dict[str, int] = field(default_factory=dict)
+    output: str | None = None  # einops-style pattern; "" = a scalar; None = not a tensor
+    properties: list[str] = field(default_factory=list)  # "batch_independent", "causal"
+    integer_inputs: dict[str, int] = field(default_factory=dict)  # name -> exclusive upper bound
+    modules: dict[str, dict[str, Any]] = field(default_factory=dict)  # arg -> {component, init}
+    reference: str | None = None  # function of the component's reference file: fn(module, **inputs)
+    host: str | None = None  # run on this component with ours filling its slot (positions, experts)
+
+
+@dataclass
+class ComponentReference(JsonMixin):
+    """What the component is proven equal to (float64, 1e-6), and the test that proves it."""
+
+    kind: Literal["builtin", "paper"]  # a trusted implementation, or the paper's equation
+    target: str  # "torch.nn.MultiheadAttention", "Vaswani et al. 2017, eq. (1)"
+    test: str  # pytest node id
+
+
+@dataclass
+class Component(JsonMixin):
+    """One entry of the verified component catalog (agent.catalog)."""
+
+    name: str
+    family: str  # attention, position, norm, ffn, block, model, diffusion, loss, schedule, adapter, misc
+    slot: str  # the plan slot it fills: attention, position, norm, ffn, block, model, loss, lr_schedule, ...
+    summary: str
+    kind: Literal["class", "function"]
+    symbol: str  # the main class/function rendered (the ``class_name`` parameter overrides it)
+    template: str  # file under codegen_templates/components
+    paper: str  # the source it implements
+    imports: list[str]  # import lines the rendered definitions need
+    requires: list[str]  # components always rendered before it (besides its slot parameters)
+    params: dict[str, ComponentParam]
+    cite: dict[str, str]  # paper locations quoted in comments; a drafter may override them
+    cues: ComponentCues
+    contracts: list[ShapeContract]
+    reference: ComponentReference
+    traits: list[str] = field(default_factory=list)  # "rotary", "additive", "bias", "causal", ...
+    interface: str = ""  # the call a slot filler honours, e.g. "forward(x, context=None) -> x"
+    symbols: list[str] = field(default_factory=list)  # every top-level name it defines
+    fixed: dict[str, Any] = field(default_factory=dict)  # parameters a variant pins
+    reference_file: str | None = None  # plain Python file beside the template: fn(module, **inputs)
+
+
+# ---------------------------------------------------------------------------------------------
 # Validation (agent.validate)
 # ---------------------------------------------------------------------------------------------
 
@@ -201,3 +281,230 @@ class ValidationReport(JsonMixin):
 
     def failures(self) -> list[CheckResult]:
         return [c for c in self.checks if c.status in ("fail", "error", "timeout")]
+
+
+@dataclass
+class InputSpec(JsonMixin):
+    """One forward argument of a manifest module: an einops-style pattern ("" = a scalar) and what
+    fills it. Integer inputs (token ids, class labels, timesteps) draw from ``[low, high)``."""
+
+    name: str
+    shape: str
+    dtype: Literal["float", "long", "bool"] = "float"
+    low: int = 0
+    high: int = 2
+
+
+@dataclass
+class SubmoduleSpec(JsonMixin):
+    """A module built first and passed to the target's constructor under ``arg``."""
+
+    arg: str
+    target: str  # "pkg.mod:Class"
+    init: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModuleSpec(JsonMixin):
+    """One ``[[module]]`` of ``paper2code.toml``: what to build, how to feed it, what must hold."""
+
+    name: str
+    target: str  # "pkg.mod:Class" (or a function: then ``init`` holds keyword arguments)
+    init: dict[str, Any]
+    inputs: list[InputSpec]
+    dims: dict[str, int] = field(default_factory=dict)  # fixed sizes; other letters are drawn
+    output: list[str] | None = None  # one pattern per returned tensor; None = not checked
+    properties: list[str] = field(default_factory=list)  # "batch_independent", "causal"
+    reference: str | None = None  # "pkg.mod:fn", fn(module, **inputs) -> expected output
+    method: str | None = None  # call this method instead of forward
+    submodules: list[SubmoduleSpec] = field(default_factory=list)
+    max_dims: dict[str, int] = field(default_factory=dict)  # upper bounds on drawn sizes
+    multiple_of: dict[str, int] = field(default_factory=dict)  # drawn sizes rounded up to these
+    batch_dim: str = "b"
+    seq_dim: str | None = None  # the causal axis; default n, t or s (whichever the output has)
+    rtol: float = 1e-7  # reference comparison in float64
+    atol: float = 1e-9
+
+
+@dataclass
+class TrainingSpec(JsonMixin):
+    """The ``[training]`` table: a LightningModule and a datamodule for the smoke run."""
+
+    module: str  # "pkg.module:LitModel"
+    datamodule: str  # "pkg.data:SyntheticData"
+    init: dict[str, Any] = field(default_factory=dict)
+    datamodule_init: dict[str, Any] = field(default_factory=dict)
+    max_steps: int = 60
+    loss_drop: float = 0.5  # mean of the last losses <= (1 - loss_drop) * mean of the first
+
+
+@dataclass
+class Manifest(JsonMixin):
+    """A parsed ``paper2code.toml``."""
+
+    name: str
+    path: str  # the manifest file
+    modules: list[ModuleSpec]
+    training: TrainingSpec | None = None
+    extra_checks: list[str] = field(default_factory=list)  # [validate] checks = ["ddp", "compile"]
+    timeout_s: float | None = None  # [validate] timeout: per-check wall limit
+    memory_mb: int | None = None  # [validate] memory_mb
+
+
+@dataclass
+class ValidateOptions:
+    """How ``agent.validate.validate_project`` runs. Limits apply per check, in the sandbox."""
+
+    allow_unsafe: bool = False  # the static scan reports dangerous calls without failing
+    timeout_s: float | None = None  # wall-clock limit per check; None = each check's default
+    cpu_factor: float = 2.0  # CPU-seconds limit = cpu_factor * wall limit + 5 (all threads)
+    memory_mb: int | None = None  # per sandbox; None = the manifest's or 4096
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    threads: int = 2  # torch threads in the worker
+    max_pids: int = 256  # processes + threads in the sandbox (pids cgroup)
+    output_cap_bytes: int = 4 * 1024 * 1024  # per check; more output ends the check
+    seed: int = 0
+    keep_scratch: bool = False
+    progress: Callable[[CheckResult], None] | None = field(default=None, repr=False, compare=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# LLM (agent.llm): provider-neutral requests and responses, and git history (agent.repo)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ToolSpec(JsonMixin):
+    """A tool the model may call; ``input_schema`` is a JSON Schema object."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+
+
+@dataclass
+class ToolCall(JsonMixin):
+    """A tool call made by the model. When the model sends arguments that are not a JSON object,
+    ``arguments`` is None and ``error`` says why; ``raw_arguments`` is always what it sent."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] | None
+    raw_arguments: str
+    error: str | None = None
+
+
+@dataclass
+class Usage(JsonMixin):
+    """Tokens spent by one call (or a sum of calls) and what they cost."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+            cost_usd=self.cost_usd + other.cost_usd,
+        )
+
+
+@dataclass
+class LLMResponse(JsonMixin):
+    """One model turn. ``stop_reason`` uses Anthropic's words for every provider: "end_turn",
+    "tool_use", "max_tokens", "stop_sequence". ``cached``: replayed from the response cache (then
+    ``usage`` is zero: the call cost nothing)."""
+
+    text: str
+    tool_calls: list[ToolCall]
+    stop_reason: str
+    usage: Usage
+    model: str
+    cached: bool = False
+
+
+@dataclass
+class PaperBlock(JsonMixin):
+    """The paper as sent to a model: always as text inside an untrusted-data block; with
+    Anthropic, ``pdf_path`` (when set and enabled) is sent instead as a document block."""
+
+    text: str
+    title: str = ""
+    pdf_path: str | None = None
+
+
+@dataclass
+class CommitInfo(JsonMixin):
+    """One commit of an implementation's history (agent.repo.GitRepo.log)."""
+
+    sha: str
+    summary: str  # first line of the message
+    ours: bool  # made by paper2code (carries the Generated-by trailer)
+    date: str  # ISO 8601
+
+
+# ---------------------------------------------------------------------------------------------
+# Plan: what to build (agent.plan) — written to plan.json, read by the drafter
+# ---------------------------------------------------------------------------------------------
+
+HyperparameterSource = Literal["paper", "assumed"]
+
+
+@dataclass
+class PlannedComponent(JsonMixin):
+    """A catalog component chosen for a slot of the skeleton, with why."""
+
+    slot: str  # "model", "block", "attention", "position", "norm", "ffn", "loss", "lr_schedule", ...
+    component: str  # catalog name, e.g. "multi_head_attention"
+    evidence: str  # quoted sentence/equation/table (or the reason for a default)
+    section: str | None = None  # where the evidence was read
+    params: dict[str, Any] = field(default_factory=dict)  # template parameters beyond hyperparameters
+    assumed: bool = False  # True when no evidence was found and a default filled the slot
+
+
+@dataclass
+class PlannedHyperparameter(JsonMixin):
+    value: Any
+    source: HyperparameterSource
+    evidence: str  # the quote (source "paper") or the reason (source "assumed")
+    section: str | None = None
+    symbol: str | None = None
+    alternatives: list[dict[str, Any]] = field(default_factory=list)  # other values the paper gives
+
+
+@dataclass
+class PlannedEquation(JsonMixin):
+    """A numbered equation of the paper and what implements it."""
+
+    number: str | None
+    latex: str
+    role: str  # "attention", "ffn", "lr_schedule", "norm", ... or "uncovered"
+    implemented_by: str | None  # component name, or the compiled function's name
+    compiled: bool = False  # compiled with agent.equations (and verified numerically)
+    verified: bool = False
+    function: str | None = None  # name of the compiled function in <package>/equations.py
+    source: str | None = None  # the compiled function's source
+    section: str | None = None
+    note: str = ""
+
+
+@dataclass
+class Plan(JsonMixin):
+    title: str
+    slug: str  # folder and Python package name: lower_snake_case identifier
+    family: str  # "seq2seq", "decoder_lm", "encoder_classifier", "vit_classifier", "diffusion"
+    task: str  # synthetic smoke task: "copy", "grammar_lm", "synthetic_images", "synthetic_classes", ...
+    components: list[PlannedComponent]
+    hyperparameters: dict[str, PlannedHyperparameter]
+    equations: list[PlannedEquation] = field(default_factory=list)
+    ambiguities: list[str] = field(default_factory=list)
+    arxiv_id: str | None = None
+    paper_source: str | None = None  # the path given to generate
+
+    def component_for(self, slot: str) -> PlannedComponent | None:
+        return next((c for c in self.components if c.slot == slot), None)

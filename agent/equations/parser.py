@@ -1,0 +1,589 @@
+"""Precedence-climbing parser: tokens to statements of :mod:`agent.equations.ast` nodes.
+
+Precedence, loosest first: statement relations (``=``), ``+``/``-``, products (explicit
+``\\cdot``, ``\\times``, ``\\odot``, ``*``, ``/`` and implicit juxtaposition), unary minus,
+scripts (``^``, ``_``, primes), atoms. A ``\\sum`` body extends over the product that follows it.
+A system is split into statements at line breaks, and at ``\\quad`` or top-level commas that
+separate two equations.
+"""
+
+from __future__ import annotations
+
+from agent.equations import ast
+from agent.equations.tokens import (
+    ACCENTS,
+    BOLD,
+    FONTS,
+    FUNCTION_COMMANDS,
+    GREEK,
+    GREEK_VARIANTS,
+    SYMBOL_COMMANDS,
+    Token,
+    tokenize,
+)
+from agent.errors import UnsupportedNotation
+
+PRODUCT_OPS = {"*": "*", "/": "/", "cdot": "cdot", "times": "times", "odot": "odot", "otimes": "otimes",
+               "circ": "circ"}
+DEFINE = {"=", ":=", "equiv"}
+RELATIONS = {"<", ">", "<=", ">=", "!=", "approx", "propto", "sim", "in", "notin", "subset", "to",
+             "implies", "iff", "<<", ">>"}
+CONNECTIVE_WORDS = {"where", "with", "and", "for", "if", "when", "s", "st", "then", "hence", "thus", "so",
+                    "since", "given", "otherwise"}
+CLOSERS = {")", "]", "}", "|", "‖", "rangle", ",", ";", "=", ":", "rfloor", "rceil"}
+
+
+def _symbol_op(tok: Token) -> str | None:
+    """The operator a token stands for (``\\cdot`` -> ``cdot``), or None."""
+    if tok.kind == "OP":
+        return tok.value
+    if tok.kind == "CMD" and tok.value in SYMBOL_COMMANDS:
+        return SYMBOL_COMMANDS[tok.value]
+    return None
+
+
+class Parser:
+    """Parse one statement's tokens; see :func:`parse_statements` for whole equations."""
+
+    def __init__(self, tokens: list[Token]) -> None:
+        self.toks = tokens
+        self.i = 0
+        self.bars = 0  # depth of |...| being parsed
+        self.norms = 0
+
+    # -- token helpers ---------------------------------------------------------------------------
+    def peek(self, k: int = 0) -> Token:
+        return self.toks[min(self.i + k, len(self.toks) - 1)]
+
+    def next(self) -> Token:
+        tok = self.peek()
+        self.i += 1
+        return tok
+
+    def op(self, k: int = 0) -> str | None:
+        return _symbol_op(self.peek(k))
+
+    def at(self, *values: str) -> bool:
+        return self.op() in values
+
+    def expect(self, value: str) -> None:
+        if not self.at(value):
+            tok = self.peek()
+            if tok.kind == "CMD":
+                raise UnsupportedNotation(f"unsupported LaTeX construct {_show(tok)} here")
+            raise UnsupportedNotation(f"malformed equation: expected '{value}' but found '{_show(tok)}'")
+        self.i += 1
+
+    def done(self) -> bool:
+        return self.peek().kind == "EOF"
+
+    # -- grammar ---------------------------------------------------------------------------------
+    def statement(self) -> ast.Statement:
+        sides = [self.expr()]
+        ops: list[str] = []
+        while not self.done():
+            op = self.op()
+            if op in DEFINE:
+                self.next()
+                ops.append(op)
+                sides.append(self.expr())
+            elif op in RELATIONS or op == "mid":
+                raise UnsupportedNotation(f"unsupported relation {_show(self.peek())} (only definitions 'a = b')")
+            else:
+                raise UnsupportedNotation(f"unsupported LaTeX construct '{_show(self.peek())}' here")
+        notes = []
+        if len(sides) == 1:
+            return ast.Statement(None, sides[0], notes=notes)
+        if len(sides) > 2:
+            notes.append("chained equality: compiled the first definition, the rest is a derivation")
+        return ast.Statement(sides[0], sides[1], notes=notes)
+
+    def expr(self) -> ast.Node:
+        if self.at("+"):
+            self.next()
+        left = self.term()
+        while True:
+            op = self.op()
+            if op in ("+", "-"):
+                self.next()
+                right = self.term()
+                left = ast.BinOp(op, left, right)
+            elif op in ("pm", "mp"):
+                raise UnsupportedNotation("unsupported LaTeX construct \\pm (two values)")
+            else:
+                return left
+
+    def term(self) -> ast.Node:
+        left = self.unary()
+        while True:
+            op = self.op()
+            if op in PRODUCT_OPS:
+                self.next()
+                right = self.unary()
+                left = ast.BinOp(PRODUCT_OPS[op], left, right)
+            elif self.starts_factor():
+                right = self.unary()
+                left = ast.BinOp("juxt", left, right)
+            else:
+                return left
+
+    def unary(self) -> ast.Node:
+        if self.at("-"):
+            self.next()
+            return ast.Neg(self.unary())
+        if self.at("+"):
+            self.next()
+            return self.unary()
+        return self.postfix()
+
+    def starts_factor(self) -> bool:
+        tok = self.peek()
+        if tok.kind in ("NUM", "LETTER", "WORD", "LBRACE"):
+            return True
+        if tok.kind == "CMD":
+            op = SYMBOL_COMMANDS.get(tok.value)
+            return op is None or op in ("langle", "‖", "nabla", "partial", "infty", "dots", "lfloor", "lceil")
+        if tok.kind == "OP":
+            if tok.value in ("(", "[", "{"):
+                return True
+            if tok.value == "|":
+                return self.bars == 0
+            if tok.value == "‖":
+                return self.norms == 0
+        return False
+
+    def postfix(self) -> ast.Node:
+        node = self.atom()
+        return self.scripts(node)
+
+    def scripts(self, node: ast.Node) -> ast.Node:
+        sub = sup = None
+        primes = 0
+        while True:
+            if self.at("_"):
+                if sub is not None:
+                    raise UnsupportedNotation("malformed equation: double subscript")
+                self.next()
+                sub = self.script_arg()
+            elif self.at("^"):
+                if sup is not None:  # x^2^3 or a label then a power: nest
+                    node = ast.Script(node, sub, sup, primes)
+                    sub, primes = None, 0
+                self.next()
+                sup = self.script_arg()
+            elif self.at("'"):
+                self.next()
+                primes += 1
+            else:
+                break
+        if sub is not None or sup is not None or primes:
+            node = ast.Script(node, sub, sup, primes)
+        if self.at("(") and _is_callable(node):
+            node = self.application(node)
+            if self.at("_", "^"):
+                node = self.scripts(node)
+        return node
+
+    def script_arg(self) -> ast.Node:
+        tok = self.peek()
+        if tok.kind == "LBRACE":
+            self.next()
+            body = self.script_body("}")
+            self.expect_brace()
+            return body
+        if tok.kind == "NUM":
+            self.next()
+            if len(tok.value) > 1 and "." not in tok.value:  # x^23 is x^2 then 3
+                self.toks.insert(self.i, Token("NUM", tok.value[1:], tok.pos + 1))
+                return ast.Num(float(tok.value[0]), tok.value[0])
+            return ast.Num(float(tok.value), tok.value)
+        if tok.kind in ("LETTER", "WORD"):
+            self.next()
+            return _word_sym(tok)
+        if tok.kind == "CMD":
+            op = SYMBOL_COMMANDS.get(tok.value)
+            if op in ("top", "prime", "star", "dagger", "infty", "*"):
+                self.next()
+                return ast.Sym(op, "const", cmd=True)
+            return self.atom()
+        if tok.is_op("*", "'"):
+            self.next()
+            return ast.Sym("star" if tok.value == "*" else "prime", "const")
+        if tok.is_op("-"):
+            self.next()
+            return ast.Neg(self.script_arg())
+        raise UnsupportedNotation(f"malformed script after '{_show(tok)}'")
+
+    def script_body(self, closer: str) -> ast.Node:
+        """Inside ``{...}`` of a script: an expression, a list, or a relation such as ``i=1``."""
+        items = [self._script_item()]
+        sep = ","
+        while self.at(",", ";"):
+            sep = self.next().value
+            items.append(self._script_item())
+        return items[0] if len(items) == 1 else ast.Seq(items, sep, "{")
+
+    def _script_item(self) -> ast.Node:
+        if self.peek().kind == "RBRACE":
+            return ast.Seq([], ",", "{")
+        if self.at("*", "'") and self.peek(1).kind == "RBRACE":
+            return ast.Sym("star" if self.next().value == "*" else "prime", "const")
+        left = self.expr()
+        op = self.op()
+        if op in ("=", "in", "<=", "<", ":", "notin", "subset", ">", ">=", "!=", "sim", "to"):
+            self.next()
+            right = self.expr()
+            return ast.Rel(op, left, right)
+        return left
+
+    def expect_brace(self) -> None:
+        if self.peek().kind != "RBRACE":
+            raise UnsupportedNotation(f"malformed equation: expected '}}' but found '{_show(self.peek())}'")
+        self.next()
+
+    def braced(self) -> ast.Node:
+        """A ``{...}`` argument (or a single token, as TeX allows: ``\\frac12``)."""
+        tok = self.peek()
+        if tok.kind == "LBRACE":
+            self.next()
+            body = self.expr() if self.peek().kind != "RBRACE" else ast.Seq([], ",", "{")
+            self.expect_brace()
+            return body
+        if tok.kind == "NUM" and len(tok.value) > 1 and "." not in tok.value:
+            self.next()
+            self.toks.insert(self.i, Token("NUM", tok.value[1:], tok.pos + 1))
+            return ast.Num(float(tok.value[0]), tok.value[0])
+        return self.atom()
+
+    def application(self, head: ast.Node) -> ast.Node:
+        self.expect("(")
+        args = self.arguments(")")
+        self.expect(")")
+        single_letter = _is_single_letter(head)
+        return ast.Apply(head, args, maybe_product=single_letter)
+
+    def arguments(self, closer: str) -> list[ast.Node]:
+        if self.at(closer):
+            return []
+        args = [self.expr()]
+        while self.at(",", ";"):
+            self.next()
+            args.append(self.expr())
+        return args
+
+    def atom(self) -> ast.Node:
+        tok = self.peek()
+        if tok.kind == "NUM":
+            self.next()
+            return ast.Num(float(tok.value), tok.value)
+        if tok.kind in ("LETTER", "WORD"):
+            self.next()
+            return _word_sym(tok)
+        if tok.kind == "LBRACE":
+            self.next()
+            body = self.expr()
+            self.expect_brace()
+            return body
+        if tok.kind == "OP":
+            return self.delimited(tok)
+        if tok.kind == "CMD":
+            return self.command(tok)
+        if tok.kind in ("NEWLINE", "QUAD"):
+            raise UnsupportedNotation("malformed equation: unexpected line break")
+        raise UnsupportedNotation("malformed equation: it ends too early")
+
+    def delimited(self, tok: Token) -> ast.Node:
+        v = tok.value
+        if v in ("(", "[", "{"):
+            closer = {"(": ")", "[": "]", "{": "}"}[v]
+            self.next()
+            saved = self.bars, self.norms
+            self.bars = self.norms = 0
+            items = [self.expr()]
+            sep = ","
+            while self.at(",", ";"):
+                sep = self.next().value
+                items.append(self.expr())
+            if self.at(":", "mid") and v == "{":
+                raise UnsupportedNotation("unsupported LaTeX construct: set-builder notation {x : ...}")
+            if v == "[" and self.at(")"):
+                raise UnsupportedNotation("unsupported LaTeX construct: half-open interval")
+            self.expect(closer)
+            self.bars, self.norms = saved
+            if len(items) == 1:
+                return ast.Group(items[0], v)
+            return ast.Seq(items, sep, v)
+        if v == "|":
+            self.next()
+            self.bars += 1
+            body = self.expr()
+            self.bars -= 1
+            self.expect("|")
+            return ast.Abs(body)
+        if v == "‖":
+            self.next()
+            self.norms += 1
+            body = self.expr()
+            self.norms -= 1
+            self.expect("‖")
+            sub = sup = None
+            if self.at("_"):
+                self.next()
+                sub = self.script_arg()
+            if self.at("^"):
+                self.next()
+                sup = self.script_arg()
+            node: ast.Node = ast.Norm(body, sub, None)
+            if sup is not None:
+                node = ast.Script(node, None, sup)
+            return node
+        if v == ".":
+            raise UnsupportedNotation("malformed equation: stray '.'")
+        raise UnsupportedNotation(f"unsupported LaTeX construct '{v}' here")
+
+    def command(self, tok: Token) -> ast.Node:
+        name = tok.value
+        if name in GREEK or name in GREEK_VARIANTS:
+            self.next()
+            base = GREEK_VARIANTS.get(name, name)
+            if name == "pi":
+                return ast.Sym("pi", "const", cmd=True)
+            return ast.Sym(base, "greek" if base not in ("l", "i") else "letter", cmd=True)
+        if name in ("frac", "dfrac", "tfrac", "cfrac"):
+            self.next()
+            num = self.braced()
+            den = self.braced()
+            return ast.Frac(num, den)
+        if name == "sqrt":
+            self.next()
+            index = None
+            if self.at("["):
+                self.next()
+                index = self.expr()
+                self.expect("]")
+            return ast.Sqrt(self.braced(), index)
+        if name in BOLD:
+            self.next()
+            return _mark(self.braced_or_atom(), bold=True)
+        if name in FONTS:
+            self.next()
+            return _mark(self.braced_or_atom(), font=FONTS[name])
+        if name in ACCENTS:
+            self.next()
+            body = self.braced_or_atom()
+            if isinstance(body, ast.Sym):
+                body.accents = (*body.accents, ACCENTS[name])
+                return body
+            return ast.Accent(ACCENTS[name], body)
+        if name in ("sum", "prod"):
+            return self.big_operator(name)
+        if name == "underbrace":
+            self.next()
+            body = self.braced()
+            if self.at("_"):
+                self.next()
+                self.script_arg()
+            return ast.Group(body, "{")
+        if name in FUNCTION_COMMANDS:
+            return self.function_command(name)
+        op = SYMBOL_COMMANDS.get(name)
+        if op == "langle":
+            self.next()
+            left = self.expr()
+            self.expect(",")
+            right = self.expr()
+            self.expect("rangle")
+            return ast.Inner(left, right)
+        if op == "‖" or op == "|":
+            return self.delimited(Token("OP", op, tok.pos))
+        if op == "dots":
+            self.next()
+            return ast.Dots()
+        if op in ("{", "["):
+            return self.delimited(Token("OP", op, tok.pos))
+        if op in ("infty", "top", "prime", "star", "dagger"):
+            self.next()
+            return ast.Sym(op, "const", cmd=True)
+        if op == "lfloor" or op == "lceil":
+            raise UnsupportedNotation(f"unsupported LaTeX construct \\{name} (floor/ceiling)")
+        if op in ("nabla", "partial"):
+            raise UnsupportedNotation(f"unsupported LaTeX construct \\{name} (derivatives)")
+        if name in ("int", "iint", "oint"):
+            raise UnsupportedNotation(f"unsupported LaTeX construct \\{name} (integrals)")
+        if name in ("binom", "choose"):
+            raise UnsupportedNotation(f"unsupported LaTeX construct \\{name} (binomial coefficient)")
+        raise UnsupportedNotation(f"unsupported LaTeX construct \\{name}")
+
+    def braced_or_atom(self) -> ast.Node:
+        tok = self.peek()
+        if tok.kind == "LBRACE":
+            self.next()
+            body = self.expr()
+            self.expect_brace()
+            return body
+        return self.atom()
+
+    def function_command(self, name: str) -> ast.Node:
+        self.next()
+        head = ast.Sym(name, "word", cmd=True)
+        sub = sup = None
+        while self.at("_", "^"):
+            if self.next().value == "_":
+                sub = self.script_arg()
+            else:
+                sup = self.script_arg()
+        if self.at("(") or (self.at("[") and name not in ("max", "min")):
+            closer = ")" if self.at("(") else "]"
+            self.next()
+            args = self.arguments(closer)
+            self.expect(closer)
+            return ast.Script(ast.Apply(head, args), sub, sup) if (sub or sup) else ast.Apply(head, args)
+        if self.peek().kind == "LBRACE" and name not in ("max", "min"):
+            self.next()
+            arg = self.expr()
+            self.expect_brace()
+            return ast.FuncOp(name, arg, sub, sup)
+        arg = self.unary_arg()
+        return ast.FuncOp(name, arg, sub, sup)
+
+    def unary_arg(self) -> ast.Node:
+        """The argument of ``\\log x`` or ``\\max_j x_j``: the next factor with its scripts."""
+        if self.at("-"):
+            self.next()
+            return ast.Neg(self.unary_arg())
+        return self.postfix()
+
+    def big_operator(self, name: str) -> ast.Node:
+        self.next()
+        sub = sup = None
+        while self.at("_", "^"):
+            if self.next().value == "_":
+                sub = self.script_arg()
+            else:
+                sup = self.script_arg()
+        body = self.term()
+        return ast.BigOp(name, body, sub, sup)
+
+
+def _is_callable(node: ast.Node) -> bool:
+    base = node.base if isinstance(node, ast.Script) else node
+    if isinstance(node, ast.Script) and node.sup is not None and isinstance(node.sup, ast.Num):
+        return False
+    return isinstance(base, ast.Sym) and base.kind in ("letter", "greek", "word") and not base.accents
+
+
+def _is_single_letter(node: ast.Node) -> bool:
+    base = node.base if isinstance(node, ast.Script) else node
+    return isinstance(base, ast.Sym) and (base.kind in ("letter", "greek") or len(base.name) == 1)
+
+
+def _word_sym(tok: Token) -> ast.Sym:
+    if tok.kind == "WORD" and len(tok.value) > 1:
+        return ast.Sym(tok.value, "word")
+    return ast.Sym(tok.value, "letter")
+
+
+def _mark(node: ast.Node, bold: bool = False, font: str | None = None) -> ast.Node:
+    target = node
+    while isinstance(target, ast.Script):
+        target = target.base
+    if isinstance(target, ast.Sym):
+        if bold:
+            target.bold = True
+        if font:
+            target.font = font
+    return node
+
+
+def _show(tok: Token) -> str:
+    if tok.kind == "CMD":
+        return "\\" + tok.value
+    if tok.kind == "EOF":
+        return "end of equation"
+    return tok.value
+
+
+def split_statements(tokens: list[Token]) -> tuple[list[list[Token]], list[str]]:
+    """Split a token list into the token lists of its statements; returns (parts, notes)."""
+    lines: list[list[Token]] = [[]]
+    for tok in tokens:
+        if tok.kind == "EOF":
+            continue
+        if tok.kind == "NEWLINE":
+            lines.append([])
+        else:
+            lines[-1].append(tok)
+    parts: list[list[Token]] = []
+    notes: list[str] = []
+    for line in lines:
+        for part in _split_line(line):
+            part = _trim(part)
+            if not part:
+                continue
+            if part[0].is_op("=") or (part[0].kind == "CMD" and _symbol_op(part[0]) in RELATIONS | {"<=", ">="}):
+                notes.append("a continuation line of a derivation was not compiled")
+                continue
+            if not any(_symbol_op(t) in DEFINE for t in part) and parts:
+                if part[0].kind == "WORD" and part[0].value.lower() in CONNECTIVE_WORDS:
+                    notes.append(f"condition clause dropped: {' '.join(t.value for t in part)}")
+                    continue
+            parts.append(part)
+    return parts, notes
+
+
+def _split_line(line: list[Token]) -> list[list[Token]]:
+    """Split at ``\\quad`` or top-level ``,``/``;`` when both sides are equations."""
+    pieces: list[list[Token]] = [[]]
+    depth = 0
+    for tok in line:
+        if tok.kind in ("LBRACE",) or tok.is_op("(", "[") or (tok.kind == "CMD" and tok.value == "langle"):
+            depth += 1
+        elif tok.kind in ("RBRACE",) or tok.is_op(")", "]") or (tok.kind == "CMD" and tok.value == "rangle"):
+            depth -= 1
+        if depth == 0 and (tok.kind == "QUAD" or tok.is_op(",", ";")):
+            pieces[-1].append(Token("SPLIT", tok.value, tok.pos))
+            pieces.append([])
+            continue
+        pieces[-1].append(tok)
+    # Re-join pieces that are not separate statements (e.g. the comma of "f(x), y" at depth 0).
+    out: list[list[Token]] = []
+    for piece in pieces:
+        body = [t for t in piece if t.kind != "SPLIT"]
+        has_def = any(_symbol_op(t) in DEFINE for t in body)
+        is_clause = bool(body) and body[0].kind == "WORD" and body[0].value.lower() in CONNECTIVE_WORDS
+        if out and not has_def and not is_clause and body:
+            sep = out[-1][-1] if out[-1] and out[-1][-1].kind == "SPLIT" else None
+            if sep is not None and sep.value in (",", ";"):
+                out[-1] = out[-1][:-1] + [Token("OP", sep.value, sep.pos)] + piece
+                continue
+        out.append(piece)
+    return [[t for t in piece if t.kind != "SPLIT"] for piece in out]
+
+
+def _trim(part: list[Token]) -> list[Token]:
+    """Drop a leading connective (``where``) and trailing punctuation."""
+    while part and part[0].kind == "WORD" and part[0].value.lower() in ("where", "with", "and", "then") \
+            and any(_symbol_op(t) in DEFINE for t in part):
+        part = part[1:]
+    while part and (part[-1].is_op(",", ".", ";") or part[-1].kind == "QUAD"):
+        part = part[:-1]
+    return part
+
+
+def parse_statements(latex: str) -> tuple[list[ast.Statement], list[str]]:
+    """Parse a display equation (possibly a system) into statements; returns (statements, notes)."""
+    tokens = tokenize(latex)
+    parts, notes = split_statements(tokens)
+    if not parts:
+        raise UnsupportedNotation("empty equation")
+    statements = []
+    for part in parts:
+        parser = Parser([*part, Token("EOF", "", part[-1].pos + 1)])
+        stmt = parser.statement()
+        stmt.text = _source_text(latex, part)
+        statements.append(stmt)
+    return statements, notes
+
+
+def _source_text(latex: str, part: list[Token]) -> str:
+    return " ".join(t.value if t.kind != "CMD" else "\\" + t.value for t in part)

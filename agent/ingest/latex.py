@@ -1,0 +1,213 @@
+"""Read LaTeX sources into :class:`agent.types.Paper`.
+
+The pipeline: read the main file (comments stripped) -> expand the document's own macros while
+following ``\\input``'s inside the source root (:mod:`agent.ingest.macros`,
+:mod:`agent.ingest.sources`) -> walk the body for sections, equations, tables, algorithms and
+figures with LaTeX's numbering (:mod:`agent.ingest.latex_structure`) -> title, authors and
+abstract from the front matter. Hyperparameters are left empty here;
+:func:`agent.ingest.load_paper` fills them in.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from agent.errors import IngestError
+from agent.ingest.latex_math import Counters
+from agent.ingest.latex_scan import read_group, read_optional, split_top
+from agent.ingest.latex_structure import StructureWalker
+from agent.ingest.latex_text import TextRenderer
+from agent.ingest.macros import MacroExpander
+from agent.ingest.sources import SourceResolver, find_main_file
+from agent.types import IngestLimits, Paper, Section
+
+_BEGIN_DOCUMENT = re.compile(r"\\begin\s*\{document\}")
+_FIRST_HEADING = re.compile(r"\\(?:section|chapter)(?![A-Za-z@])")
+_TITLE = re.compile(r"\\(?:title|icmltitle)(?![A-Za-z@])\s*")
+_AUTHOR = re.compile(r"\\author(?![A-Za-z@])\s*")
+_ICML_AUTHOR = re.compile(r"\\icmlauthor\s*(?=\{)")
+_ABSTRACT_CMD = re.compile(r"\\abstract\s*(?=\{)")
+_ABSTRACT_ENV = re.compile(r"\\begin\s*\{abstract\}(.*?)\\end\s*\{abstract\}", re.S)
+_AUTHOR_NOISE = re.compile(
+    r"\\(?:thanks|footnote|footnotetext|email|inst|orcid|affiliation|affil|textsuperscript|texttt|url"
+    r"|footnotemark|tt|href|icmlaffiliation|fnref|corref)(?![A-Za-z@])"
+)
+_INSTITUTION = re.compile(
+    r"\b(?:universit\w*|institut\w*|college|school|department|dept|laborator\w*|labs?|research|centre|center"
+    r"|inc|corp\w*|ltd|llc|google|deepmind|openai|microsoft|meta|facebook|amazon|nvidia|apple|ibm|baidu"
+    r"|alibaba|tencent|huawei|samsung|team|group|foundation|academy|hospital|independent|brain|ai|"
+    r"technolog\w*|faculty|program|equal|contribution|correspond\w*|author|lead|work|done|while|at)\b",
+    re.I,
+)
+_SEPARATORS = re.compile(r"\\(?:q?quad|hfill|enspace|authorskip|hspace\*?\s*\{[^{}]*\})(?![A-Za-z@])|~{2,}")
+_PARTICLES = frozenset("van von der den de del della di da dos du la le bin al ter ten y".split())
+
+
+def parse_latex_folder(root: Path, *, limits: IngestLimits) -> Paper:
+    """Read a LaTeX source folder: its main file is found (see :func:`find_main_file`)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise IngestError(f"{root}: not a folder")
+    main = find_main_file(root, limits)
+    return _parse(main, root, limits)
+
+
+def parse_latex_file(path: Path, *, limits: IngestLimits) -> Paper:
+    """Read one ``.tex`` file; ``\\input``'s resolve inside its folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file")
+    return _parse(path, path.parent, limits)
+
+
+def _parse(main: Path, root: Path, limits: IngestLimits) -> Paper:
+    warnings: list[str] = []
+    resolver = SourceResolver(root, limits=limits, warnings=warnings)
+    text = resolver.read(main.resolve())
+    if text is None:
+        raise IngestError(f"{main}: {warnings[-1] if warnings else 'could not be read'}")
+    if not text.strip():
+        raise IngestError(f"{main}: the file holds no LaTeX (only comments or whitespace)")
+    expander = MacroExpander(limits=limits, warnings=warnings, resolve=resolver.resolve, read=resolver.read)
+    expanded = expander.expand(text, base=main.resolve().parent, path=main.resolve())
+    begin = _BEGIN_DOCUMENT.search(expanded)
+    preamble, body = (expanded[: begin.start()], expanded[begin.end() :]) if begin else ("", expanded)
+    body = re.sub(r"\\end\s*\{document\}\s*$", "", body)
+
+    walker = StructureWalker(Counters(), expander.theorems)
+    walker.configure(preamble)
+    structure = walker.walk(body)
+    renderer = TextRenderer(walker.ref_text, expander.theorems)
+
+    heading = _FIRST_HEADING.search(body)
+    front = preamble + "\n" + body[: heading.start() if heading else len(body)]
+    title = _title(front, renderer)
+    authors = _authors(front, renderer)
+    abstract = structure.abstract or _abstract(preamble, renderer) or ""
+    sections = structure.sections
+    if not sections:
+        text = renderer.render(_ABSTRACT_ENV.sub("", body))
+        if text:
+            sections = [Section(title=title, level=1, text=text, number=None)]
+    if not (title or abstract or sections or structure.equations or structure.tables):
+        raise IngestError(f"{main}: no LaTeX content found (no title, abstract, sections or equations)")
+    if not title:
+        warnings.append("no \\title found")
+    try:
+        main_file = str(main.resolve().relative_to(root.resolve()))
+    except ValueError:
+        main_file = main.name
+    return Paper(
+        title=title,
+        abstract=abstract,
+        sections=sections,
+        equations=structure.equations,
+        hyperparameters=[],
+        tables=structure.tables,
+        algorithms=structure.algorithms,
+        source="latex",
+        authors=authors,
+        figures=structure.figures,
+        main_file=main_file,
+        warnings=warnings,
+    )
+
+
+def _one_line(renderer: TextRenderer, latex: str) -> str:
+    return " ".join(renderer.render(latex).split())
+
+
+def _title(front: str, renderer: TextRenderer) -> str:
+    for m in _TITLE.finditer(front):
+        _, j = read_optional(front, m.end())
+        group = read_group(front, j)
+        if group is None:
+            continue
+        title = _one_line(renderer, _strip_noise(group[0]))
+        if title:
+            return title
+    return ""
+
+
+def _strip_noise(latex: str) -> str:
+    """Remove ``\\thanks{...}``, footnotes, e-mails and similar from an author or title block."""
+    out: list[str] = []
+    pos = 0
+    for m in _AUTHOR_NOISE.finditer(latex):
+        if m.start() < pos:
+            continue
+        out.append(latex[pos : m.start()])
+        j = m.end()
+        name = m.group()
+        if name == "\\tt":
+            end = latex.find("}", j)
+            pos = end if end != -1 else len(latex)
+            continue
+        _, j = read_optional(latex, j)
+        group = read_group(latex, j)
+        if group is not None:
+            j = group[1]
+            if name == "\\href":
+                second = read_group(latex, j)
+                j = second[1] if second else j
+        pos = j
+    out.append(latex[pos:])
+    text = "".join(out)
+    return re.sub(r"\$[^$]*\$", " ", text)
+
+
+def _authors(front: str, renderer: TextRenderer) -> list[str]:
+    names: list[str] = []
+    for m in _ICML_AUTHOR.finditer(front):
+        group = read_group(front, m.end())
+        if group:
+            names.append(_one_line(renderer, group[0]))
+    if names:
+        return _dedupe(names)
+    for m in _AUTHOR.finditer(front):
+        _, j = read_optional(front, m.end())
+        group = read_group(front, j)
+        if group is None:
+            continue
+        block = _SEPARATORS.sub(",", _strip_noise(group[0]))
+        for chunk in re.split(r"\\(?:And|AND|and)(?![A-Za-z@])", block):
+            for line in split_top(chunk, "\\\\"):
+                text = _one_line(renderer, line)
+                for candidate in re.split(r",|;|&|\band\b|\s{2,}|·", text):
+                    name = _clean_name(candidate)
+                    if name:
+                        names.append(name)
+    return _dedupe(names)
+
+
+def _clean_name(candidate: str) -> str | None:
+    name = re.sub(r"\([^)]*\)", " ", candidate)
+    name = re.sub(r"[*†‡§¶#∗⋆\d^_{}\[\]]", " ", name)
+    name = " ".join(name.split()).strip(" .,:")
+    words = name.split()
+    if not 2 <= len(words) <= 5 or len(name) > 60 or "@" in name or _INSTITUTION.search(name):
+        return None
+    for word in words:
+        if word.lower() in _PARTICLES:
+            continue
+        if not word[0].isupper() or (len(word) > 2 and not any(c.islower() for c in word)):
+            return None
+    return name
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    return [n for n in names if n and not (n in seen or seen.add(n))]
+
+
+def _abstract(preamble: str, renderer: TextRenderer) -> str | None:
+    env = _ABSTRACT_ENV.search(preamble)
+    if env:
+        return renderer.render(env.group(1))
+    m = _ABSTRACT_CMD.search(preamble)
+    if m:
+        group = read_group(preamble, m.end())
+        if group:
+            return renderer.render(group[0])
+    return None

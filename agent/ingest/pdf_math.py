@@ -1,0 +1,510 @@
+"""Display equations in a PDF: detection, printed numbers and a best-effort LaTeX reconstruction.
+
+A display equation is a run of lines in one column that are centred or math-dense and not
+prose; a numbered one carries "(n)" at the column's right edge. The LaTeX is rebuilt from the
+geometry of the spans: a smaller span raised or lowered against the span to its left is a
+superscript or subscript, a numerator row above a denominator row (overlapping in x) is a
+fraction, a radical wraps the atom after it, Greek letters and math symbols become commands,
+and upright words become function names (``\\max``, ``\\mathrm{softmax}``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from agent.ingest.pdf_layout import Line, PageLayout, Span, join_spans
+
+_NUMBER = re.compile(r"^\((\d{1,3}(?:\.\d{1,3})?[a-z]?|[A-Z]\.?\d{1,3}(?:\.\d{1,2})?[a-z]?)\)$")
+
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ϵ": "epsilon", "ε": "varepsilon",
+    "ζ": "zeta", "η": "eta", "θ": "theta", "ϑ": "vartheta", "ι": "iota", "κ": "kappa",
+    "λ": "lambda", "µ": "mu", "μ": "mu", "ν": "nu", "ξ": "xi", "π": "pi", "ϖ": "varpi", "ρ": "rho",
+    "ϱ": "varrho", "σ": "sigma", "ς": "varsigma", "τ": "tau", "υ": "upsilon", "ϕ": "phi",
+    "φ": "varphi", "χ": "chi", "ψ": "psi", "ω": "omega", "Γ": "Gamma", "∆": "Delta", "Δ": "Delta",
+    "Θ": "Theta", "Λ": "Lambda", "Ξ": "Xi", "Π": "Pi", "Σ": "Sigma", "Υ": "Upsilon", "Φ": "Phi",
+    "Ψ": "Psi", "Ω": "Omega",
+}
+_SYMBOLS = {
+    "√": r"\sqrt", "∑": r"\sum", "∏": r"\prod", "∫": r"\int", "∮": r"\oint", "≤": r"\leq",
+    "≥": r"\geq", "≠": r"\neq", "≈": r"\approx", "∼": r"\sim", "∝": r"\propto", "∈": r"\in",
+    "∉": r"\notin", "⊂": r"\subset", "⊆": r"\subseteq", "∪": r"\cup", "∩": r"\cap", "×": r"\times",
+    "·": r"\cdot", "⋅": r"\cdot", "∘": r"\circ", "◦": r"\circ", "⊙": r"\odot", "⊗": r"\otimes",
+    "⊕": r"\oplus", "→": r"\to", "←": r"\leftarrow", "⇒": r"\Rightarrow", "⇐": r"\Leftarrow",
+    "↦": r"\mapsto", "∞": r"\infty", "∂": r"\partial", "∇": r"\nabla", "∀": r"\forall",
+    "∃": r"\exists", "‖": r"\|", "∥": r"\|", "⟨": r"\langle", "⟩": r"\rangle", "⌊": r"\lfloor",
+    "⌋": r"\rfloor", "⌈": r"\lceil", "⌉": r"\rceil", "±": r"\pm", "∓": r"\mp", "−": "-",
+    "…": r"\ldots", "⋯": r"\cdots", "⊤": r"\top", "⊺": r"\top", "′": "'", "∗": "*", "ℓ": r"\ell",
+    "{": r"\{", "}": r"\}", "¬": r"\neg", "∧": r"\wedge", "∨": r"\vee", "≜": r"\triangleq",
+    "≡": r"\equiv", "≪": r"\ll", "≫": r"\gg", "⋀": r"\bigwedge", "⋁": r"\bigvee", "⋃": r"\bigcup",
+    "⋂": r"\bigcap", "ℝ": r"\mathbb{R}", "ℕ": r"\mathbb{N}", "ℤ": r"\mathbb{Z}", "ℂ": r"\mathbb{C}",
+    "∅": r"\emptyset", "%": r"\%", "#": r"\#", "&": r"\&", "$": r"\$", "\\": r"\backslash",
+}
+_ACCENTS = {"ˆ": "hat", "^": "hat", "˜": "tilde", "~": "tilde", "¯": "bar", "˙": "dot", "⃗": "vec"}
+_FUNCTIONS = {"max", "min", "exp", "log", "ln", "sin", "cos", "tan", "tanh", "sinh", "cosh", "lim",
+              "arg", "det", "sup", "inf", "Pr", "dim", "ker", "deg", "gcd", "argmax", "argmin"}
+_WORDS = {"where", "if", "otherwise", "and", "for", "with", "s.t.", "subject", "to", "else", "when"}
+_BIG_OPS = {r"\sum", r"\prod", r"\int", r"\max", r"\min", r"\lim", r"\arg", r"\bigcup", r"\bigcap",
+            r"\mathop{\arg\max}", r"\mathop{\arg\min}", r"\sup", r"\inf"}
+_RELATIONS = {"=", "<", ">", r"\leq", r"\geq", r"\neq", r"\approx", r"\sim", r"\in", r"\to", r"\equiv",
+              r"\triangleq", r"\propto", r"\Rightarrow", r"\leftarrow", r"\mapsto"}
+_MATH_CHARS = set("=+<>^_|/") | set(_SYMBOLS) | set(_GREEK)
+_ITALIC_MATH = re.compile(r"CMMI|LMMathItalic|MathItalic|STIXMath|Cambria", re.I)
+_BOLD_MATH = re.compile(r"CMBX|CMMIB|LMRoman\d*-Bold|LMMathItalic\d*-Bold|CMBSY", re.I)
+_BB_FONT = re.compile(r"MSBM|BBold|bbm|DSRom", re.I)
+_CAL_FONT = re.compile(r"CMSY|LMMathSymbols|EUSM|rsfs", re.I)
+
+
+@dataclass
+class EquationBlock:
+    """A display equation found on a page."""
+
+    lines: list[Line]
+    number: str | None
+    raw_text: str
+    latex: str
+    page: int  # 0-based
+
+
+# ---------------------------------------------------------------------------------------------
+# Detection
+# ---------------------------------------------------------------------------------------------
+
+
+def math_density(spans: list[Span]) -> float:
+    """Share of non-space characters set in math fonts or being math symbols."""
+    total = math = 0
+    for s in spans:
+        n = len(s.text.replace(" ", ""))
+        total += n
+        if s.math or re.match(r"CM(R|MI|SY|EX|BX)\d|LMRoman\d+-Regular|LMMath", s.font):
+            math += n if not re.search(r"[A-Za-z]{4,}", s.text) or s.math else 0
+        else:
+            math += sum(1 for c in s.text if c in _MATH_CHARS)
+    return math / total if total else 0.0
+
+
+def is_prose(spans: list[Span]) -> bool:
+    """Running text rather than a formula: several words in a text font."""
+    words = [w for s in spans if not s.math for w in re.findall(r"[A-Za-z]{3,}", s.text)]
+    words = [w for w in words if w.lower() not in _FUNCTIONS and w.lower() not in _WORDS]
+    return len(words) >= 5 or (len(words) >= 3 and math_density(spans) < 0.2)
+
+
+def number_chunk(line: Line, col_right: float) -> tuple[str, list[Span]] | None:
+    """The printed equation number "(n)" at the right end of ``line`` and the spans before it."""
+    size = line.size
+    chunks = line.chunks(0.9 * size)
+    if not chunks:
+        return None
+    last = chunks[-1]
+    text = join_spans(last).replace(" ", "")
+    m = _NUMBER.match(text)
+    if not m or max(s.x1 for s in last) < col_right - 3.5 * size:
+        return None
+    rest = [s for c in chunks[:-1] for s in c]
+    if rest:
+        gap = min(s.x0 for s in last) - max(s.x1 for s in rest)
+        if gap < 1.2 * size:
+            return None
+        if is_prose(rest):
+            return None
+    return m.group(1), rest
+
+
+def _display_like(line: Line, page: PageLayout, size: float, near_number: bool = False) -> bool:
+    """Centred (or, beside a numbered line, math-dense) and not prose."""
+    if line.kind != "body" or is_prose(line.spans):
+        return False
+    lo, hi = page.col_range(line.col)
+    indented = line.x0 > lo + 2.0 * size and line.x1 < hi - 0.5 * size
+    return indented or (near_number and math_density(line.spans) >= 0.5)
+
+
+def find_equations(page: PageLayout, size: float, pitch: float) -> list[EquationBlock]:
+    """Display equations on ``page``; their lines get ``kind = "equation"``."""
+    lines = page.lines
+    anchors = [number_chunk(ln, page.col_range(ln.col)[1] + 2) if ln.kind == "body" else None for ln in lines]
+
+    def close(a: int, b: int) -> bool:
+        return lines[a].col == lines[b].col and lines[b].y0 - lines[a].y1 <= 0.9 * pitch
+
+    def member(k: int, near_number: bool) -> bool:
+        return lines[k].kind == "body" and (anchors[k] is not None or _display_like(lines[k], page, size, near_number))
+
+    blocks: list[EquationBlock] = []
+    i = 0
+    while i < len(lines):
+        near = anchors[i] is not None or (i + 1 < len(lines) and anchors[i + 1] is not None and close(i, i + 1))
+        if not member(i, near):
+            i += 1
+            continue
+        run = [i]
+        j = i + 1
+        while j < len(lines) and close(run[-1], j):
+            near = any(anchors[k] is not None for k in run) or (
+                j + 1 < len(lines) and anchors[j + 1] is not None and close(j, j + 1))
+            if not member(j, near):
+                break
+            run.append(j)
+            j += 1
+        blocks.extend(_split_run(page, [lines[k] for k in run], size))
+        i = j
+    return blocks
+
+
+def _split_run(page: PageLayout, run: list[Line], size: float) -> list[EquationBlock]:
+    """One run of display lines into equations: each numbered line takes the unnumbered lines
+    above it; lines that overlap a numbered line vertically (fraction parts, limits) join it."""
+    numbered = []
+    for line in run:
+        _, hi = page.col_range(line.col)
+        found = number_chunk(line, hi + 2)
+        numbered.append(found)
+    if not any(numbered):
+        if len(run) == 1 and (math_density(run[0].spans) < 0.35 or len(run[0].text) < 4):
+            return []  # a lone centred line that is not visibly math (a figure label, a name)
+        if not any("=" in ln.text or "∈" in ln.text or "≤" in ln.text for ln in run):
+            return []
+        for line in run:
+            line.kind = "equation"
+        spans = [s for ln in run for s in ln.spans]
+        return [EquationBlock(run, None, _raw(run), spans_to_latex(spans), page.index)]
+    blocks: list[EquationBlock] = []
+    pending: list[Line] = []
+    groups: list[tuple[str, list[Line], list[Span]]] = []
+    for line, found in zip(run, numbered):
+        if found is None:
+            if groups and line.y0 < groups[-1][1][-1].y1 + 0.3 * size:
+                groups[-1][1].append(line)
+                groups[-1][2].extend(line.spans)
+            else:
+                pending.append(line)
+            continue
+        number, rest = found
+        groups.append((number, pending + [line], [s for ln in pending for s in ln.spans] + rest))
+        pending = []
+    if pending and groups:
+        groups[-1][1].extend(pending)
+        groups[-1][2].extend(s for ln in pending for s in ln.spans)
+    for number, lines, spans in groups:
+        for line in lines:
+            line.kind = "equation"
+        kept = {id(s) for s in spans}
+        raw = " ".join(t for ln in lines if (t := join_spans([s for s in ln.spans if id(s) in kept])))
+        blocks.append(EquationBlock(lines, number, raw, spans_to_latex(spans), page.index))
+    return blocks
+
+
+def _raw(lines: list[Line]) -> str:
+    return " ".join(ln.text for ln in lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# LaTeX reconstruction
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Atom:
+    span: Span | None
+    scripts: dict[str, list[_Atom]] = field(default_factory=lambda: {"sub": [], "sup": []})
+    num: list[_Atom] | None = None  # fractions
+    den: list[_Atom] | None = None
+
+    @property
+    def x0(self) -> float:
+        if self.span is not None:
+            return self.span.x0
+        return min(a.x0 for a in (self.num or []) + (self.den or []))
+
+
+def _tokens(span: Span, script: bool) -> list[str]:
+    """LaTeX tokens of one span's text."""
+    out: list[str] = []
+    text = span.text
+    italic = bool(_ITALIC_MATH.search(span.font))
+    for m in re.finditer(r"[A-Za-z]+|\d+(?:\.\d+)?|\S", text):
+        tok = m.group(0)
+        if re.fullmatch(r"[A-Za-z]+", tok):
+            if _BB_FONT.search(span.font):
+                out.extend(rf"\mathbb{{{c}}}" for c in tok)
+            elif _CAL_FONT.search(span.font) and tok.isupper():
+                out.extend(rf"\mathcal{{{c}}}" for c in tok)
+            elif _BOLD_MATH.search(span.font) and len(tok) == 1:
+                out.append(rf"\mathbf{{{tok}}}")
+            elif (italic and tok not in _FUNCTIONS and tok != "softmax") or len(tok) == 1:
+                out.extend(tok)
+            elif tok in _FUNCTIONS:
+                out.append(rf"\{tok}" if tok not in ("argmax", "argmin") else rf"\mathop{{\arg\{tok[3:]}}}")
+            elif tok.lower() in _WORDS and not script:
+                out.append(rf"\text{{ {tok} }}")
+            elif script:
+                out.append(tok)
+            else:
+                out.append(rf"\mathrm{{{tok}}}")
+        elif tok in _GREEK:
+            out.append("\\" + _GREEK[tok])
+        elif tok == "√" and span.y1 - span.y0 > 1.6 * span.size:
+            out.append("TALLSQRT")
+        elif tok in _SYMBOLS:
+            out.append(_SYMBOLS[tok])
+        elif tok in _ACCENTS:
+            out.append("ACCENT:" + _ACCENTS[tok])
+        else:
+            out.append(tok)
+    return out
+
+
+def spans_to_latex(spans: list[Span]) -> str:
+    """Best-effort LaTeX for the spans of one display equation (equation number removed)."""
+    spans = _collapse_pieces(sorted((s for s in spans if s.text.strip()), key=lambda s: (s.x0, s.base)))
+    if not spans:
+        return ""
+    weights: dict[float, int] = {}
+    for s in spans:
+        weights[round(s.size, 1)] = weights.get(round(s.size, 1), 0) + len(s.text.strip())
+    top = max(weights)
+    size = max((w, sz) for sz, w in weights.items() if sz >= 0.85 * top)[1]
+    full = [s for s in spans if s.size >= 0.8 * size]
+    small = [s for s in spans if s.size < 0.8 * size]
+    atoms = {id(s): _Atom(s) for s in spans}
+
+    # Radicals, big operators and big delimiters are drawn from odd origins: give them the
+    # baseline of what they apply to (the radicand, the summand, the enclosed content).
+    base_of = {id(s): s.base for s in spans}
+    for k, s in enumerate(full):
+        t = s.text.strip()
+        if not t or not all(c in "√([{)]}|‖∑∏∫⌊⌋⌈⌉⟨⟩" for c in t):
+            continue
+        plain = [r for r in full if not all(c in "√([{)]}|‖∑∏∫⌊⌋⌈⌉⟨⟩" for c in r.text.strip())
+                 and r.y1 > s.y0 - 1 and r.y0 < s.y1 + 1]
+        right = [r for r in plain if r.x0 >= s.x1 - 1][:3]
+        left = [r for r in plain if r.x1 <= s.x0 + 1][-3:]
+        closing = t[-1] in ")]}⌋⌉⟩"
+        near = (left if closing else right) or right or left
+        if not near:
+            continue
+        if s.y1 - s.y0 > 1.4 * size:  # a tall glyph stands on the main row: the busiest one
+
+            def weight(b: float) -> int:
+                return sum(len(r.text.strip()) for r in full if abs(r.base - b) <= 0.3 * size)
+
+            base_of[id(s)] = max((r.base for r in near), key=weight)
+        else:
+            base_of[id(s)] = base_of[id(near[-1] if closing and left else near[0])]
+
+    # Scripts: attach each small span to the nearest larger span on its left (or to the big
+    # operator it sits above or below).
+    placed: dict[int, tuple[Span, str]] = {}
+    for s in sorted(small, key=lambda s: s.x0):
+        sibling = [t for t in small if id(t) in placed and t.x0 < s.x0 and t.x1 >= s.x0 - 0.25 * size
+                   and abs(t.base - s.base) <= 0.12 * t.size and abs(t.size - s.size) < 0.6]
+        if sibling:
+            host, kind = placed[id(sibling[-1])]
+        else:
+            found = _host(s, spans, size, base_of)
+            kind = _script_kind(s, found, base_of[id(found)]) if found is not None else None
+            if found is None or kind is None:
+                full.append(s)
+                continue
+            host = found
+        placed[id(s)] = (host, kind)
+        atoms[id(host)].scripts[kind].append(atoms[id(s)])
+    attached = {id(a.span) for at in atoms.values() for k in ("sub", "sup") for a in at.scripts[k]}
+    full = sorted((s for s in full if id(s) not in attached), key=lambda s: s.x0)
+
+    rows: list[list[Span]] = []
+    for s in sorted(full, key=lambda s: base_of[id(s)]):
+        if rows and abs(base_of[id(s)] - base_of[id(rows[-1][0])]) <= 0.3 * size:
+            rows[-1].append(s)
+        else:
+            rows.append([s])
+    lines_out = []
+    while rows:
+        main = max(rows, key=lambda r: (sum(len(s.text.strip()) for s in r) + 100 * any("=" in s.text for s in r)))
+        mb = base_of[id(main[0])]
+        near = [r for r in rows if r is not main and 0.35 * size <= abs(base_of[id(r[0])] - mb) <= 1.4 * size]
+        rows = [r for r in rows if r is not main and not any(r is n for n in near)]
+        items = [atoms[id(s)] for s in main]
+        nums = [r for r in near if base_of[id(r[0])] < mb]
+        dens = [r for r in near if base_of[id(r[0])] > mb]
+        items.extend(_fractions(nums, dens, atoms, size))
+        lines_out.append((mb, _render(sorted(items, key=lambda a: a.x0), False)))
+    lines_out.sort()
+    return r" \\ ".join(t for _, t in lines_out if t)
+
+
+def _collapse_pieces(spans: list[Span]) -> list[Span]:
+    """Big radicals and delimiters are printed as stacked pieces: keep one span per stack."""
+    out: list[Span] = []
+    for s in spans:
+        t = s.text.strip()
+        if len(t) == 1 and t in "√()[]{}|‖":
+            prev = next((o for o in reversed(out[-4:]) if o.text.strip() == t and abs(o.x0 - s.x0) < 1.5
+                         and s.y0 - o.y1 < 2 and o.y0 - s.y1 < 2), None)
+            if prev is not None:
+                prev.y0, prev.y1 = min(prev.y0, s.y0), max(prev.y1, s.y1)
+                continue
+        out.append(Span(s.text, s.x0, s.y0, s.x1, s.y1, s.size, s.font, s.flags, s.base))
+    return out
+
+
+def _host(s: Span, spans: list[Span], size: float, base_of: dict[int, float]) -> Span | None:
+    best, best_d = None, None
+    for h in spans:
+        if h is s or h.size <= s.size + 0.3:
+            continue
+        op = h.text.strip() in ("∑", "∏", "∫", "⋃", "⋂") or h.text.strip() in ("max", "min", "lim", "arg")
+        if op and h.x0 - 2 <= s.cx <= h.x1 + 2 and (s.y0 >= h.y1 - 2 or s.y1 <= h.y0 + 2):
+            return h  # limits above or below a big operator
+        if h.x0 >= s.x0 or h.x1 > s.x0 + 0.3 * size:
+            continue
+        dy = abs(s.base - base_of[id(h)])
+        if dy > 1.0 * h.size:
+            continue
+        d = (s.x0 - h.x1) + 0.5 * dy
+        if best_d is None or d < best_d:
+            best, best_d = h, d
+    if best is not None and s.x0 - best.x1 > 0.6 * size:
+        return None
+    return best
+
+
+def _script_kind(s: Span, host: Span, host_base: float) -> str | None:
+    text = host.text.strip()
+    if text in ("∑", "∏", "∫", "⋃", "⋂", "max", "min", "lim", "arg") and host.x0 - 2 <= s.cx <= host.x1 + 2:
+        return "sub" if s.y0 >= (host.y0 + host.y1) / 2 else "sup"
+    rel = s.base - host_base
+    if rel < -0.15 * host.size:
+        return "sup"
+    if rel > 0.08 * host.size:
+        return "sub"
+    return None
+
+
+def _fractions(nums: list[list[Span]], dens: list[list[Span]], atoms: dict[int, _Atom],
+               size: float) -> list[_Atom]:
+    """Numerator and denominator clusters that overlap in x become fractions; the rest inline."""
+
+    def clusters(rows: list[list[Span]]) -> list[list[Span]]:
+        out: list[list[Span]] = []
+        for s in sorted((s for r in rows for s in r), key=lambda s: s.x0):
+            if out and s.x0 - max(t.x1 for t in out[-1]) < 0.8 * size:
+                out[-1].append(s)
+            else:
+                out.append([s])
+        return out
+
+    top, bottom = clusters(nums), clusters(dens)
+    used: set[int] = set()
+    out: list[_Atom] = []
+    for n in top:
+        nx0, nx1 = min(s.x0 for s in n), max(s.x1 for s in n)
+        best, best_ov = None, 0.0
+        for k, d in enumerate(bottom):
+            if k in used:
+                continue
+            dx0, dx1 = min(s.x0 for s in d), max(s.x1 for s in d)
+            ov = min(nx1, dx1) - max(nx0, dx0)
+            if ov > best_ov:
+                best, best_ov = k, ov
+        if best is None:
+            out.extend(atoms[id(s)] for s in n)
+            continue
+        used.add(best)
+        num = [atoms[id(s)] for s in n]
+        den = [atoms[id(s)] for s in bottom[best]]
+        out.append(_Atom(None, num=num, den=den))
+    for k, d in enumerate(bottom):
+        if k not in used:
+            out.extend(atoms[id(s)] for s in d)
+    return out
+
+
+def _render(atoms: list[_Atom], script: bool) -> str:
+    pieces: list[str] = []
+    accents: dict[int, str] = {}
+    for atom in atoms:
+        t = atom.span.text.strip() if atom.span is not None else ""
+        if t in _ACCENTS:
+            cx = atom.span.cx if atom.span is not None else 0.0
+            target = next((a for a in atoms if a is not atom and a.span is not None and a.span.text.strip()
+                           and a.span.text.strip() not in _ACCENTS and a.span.x0 - 1 <= cx <= a.span.x1 + 1), None)
+            if target is not None:
+                accents[id(target)] = _ACCENTS[t]
+    for atom in atoms:
+        if atom.num is not None:
+            num = _render(sorted(atom.num, key=lambda a: a.x0), script)
+            den = _render(sorted(atom.den or [], key=lambda a: a.x0), script)
+            pieces.append(rf"\frac{{{num}}}{{{den}}}")
+            continue
+        assert atom.span is not None
+        if atom.span.text.strip() in _ACCENTS:
+            continue
+        toks = _tokens(atom.span, script)
+        if not toks:
+            continue
+        if id(atom) in accents:
+            first = next((i for i, t in enumerate(toks) if re.match(r"[A-Za-z]|\\[a-z]+$", t)), None)
+            if first is not None:
+                toks[first] = rf"\{accents[id(atom)]}{{{toks[first]}}}"
+        sub = _render(sorted(atom.scripts["sub"], key=lambda a: a.x0), True)
+        sup = _render(sorted(atom.scripts["sup"], key=lambda a: a.x0), True)
+        if sub:
+            toks[-1] += f"_{{{sub}}}"
+        if sup:
+            toks[-1] += f"^{{{sup}}}"
+        pieces.extend(toks)
+    return _assemble(pieces)
+
+
+def _assemble(pieces: list[str]) -> str:
+    """Join tokens: radicals and accents take the next atom, spaces only where LaTeX needs them."""
+    out: list[str] = []
+    k = 0
+    while k < len(pieces):
+        p = pieces[k]
+        if p.startswith(r"\sqrt") and not p.startswith(r"\sqrt{") and k + 1 < len(pieces):
+            arg = pieces[k + 1]
+            scripts = p[len(r"\sqrt"):]
+            out.append(rf"\sqrt{{{arg}}}" + scripts)
+            k += 2
+            continue
+        if p == "TALLSQRT":  # a tall radical covers the rest of the expression
+            end = k + 1
+            while end < len(pieces) and pieces[end] not in _RELATIONS and pieces[end] not in (",", "."):
+                end += 1
+            out.append(rf"\sqrt{{{_assemble(pieces[k + 1:end])}}}")
+            k = end
+            continue
+        if p.startswith("ACCENT:"):
+            name = p.split(":", 1)[1]
+            if k + 1 < len(pieces) and re.match(r"[A-Za-z\\]", pieces[k + 1]):
+                out.append(rf"\{name}{{{pieces[k + 1]}}}")
+                k += 2
+                continue
+            k += 1
+            continue
+        out.append(p)
+        k += 1
+    text = ""
+    for p in out:
+        if p in _RELATIONS or p in ("+", "-") and text and not text.endswith(("(", "{", "[")):
+            text = text.rstrip() + f" {p} "
+        elif p == ",":
+            text = text.rstrip() + ", "
+        elif text and re.search(r"\\[A-Za-z]+$", text) and re.match(r"[A-Za-z]", p):
+            text += " " + p
+        else:
+            text += p
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def equation_context(before: str, after: str) -> str:
+    """The sentence before an equation and the one after it."""
+    prev = re.split(r"(?<=[.!?])\s+(?=[A-Z])", before.strip())[-1] if before.strip() else ""
+    nxt = re.split(r"(?<=[.!?])\s+(?=[A-Z])", after.strip())[0] if after.strip() else ""
+    both = " ".join(p for p in (prev, nxt) if p)
+    return both[:600]
