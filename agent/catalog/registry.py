@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import difflib
 import functools
-import tomllib
+import sys
 from pathlib import Path
 from typing import Any
 
 from agent.errors import UserError
 from agent.resources import templates_dir
 from agent.types import Component, ComponentCues, ComponentParam, ComponentReference, ShapeContract
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 FAMILIES = (
     "attention",

@@ -211,10 +211,20 @@ def _member_key(alias: str) -> tuple[int, str]:
     return kind, name.lower()
 
 
-def merge_imports(lines: Iterable[str]) -> list[str]:
+def _bound_name(alias: ast.alias) -> str:
+    return alias.asname or alias.name.split(".")[0]
+
+
+def used_names(source: str) -> set[str]:
+    """Names a piece of code reads (``F`` in ``F.relu``, ``torch`` in ``torch.ones``)."""
+    return {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
+
+
+def merge_imports(lines: Iterable[str], used: set[str] | None = None) -> list[str]:
     """Merge import lines into isort order: stdlib, then third party; ``import`` before ``from``.
 
-    ``from m import a`` and ``from m import b`` become ``from m import a, b``.
+    ``from m import a`` and ``from m import b`` become ``from m import a, b``; with ``used``, imports
+    binding none of those names are dropped (a template's optional branch may not need them).
     """
     plain: set[str] = set()
     members: dict[str, set[str]] = {}
@@ -223,12 +233,16 @@ def merge_imports(lines: Iterable[str]) -> list[str]:
         if len(tree.body) != 1 or not isinstance(tree.body[0], (ast.Import, ast.ImportFrom)):
             raise CatalogBug(f"not an import line: {line!r}")
         node = tree.body[0]
+        names = [a for a in node.names if used is None or _bound_name(a) in used]
+        if not names:
+            continue
         if isinstance(node, ast.Import):
-            for alias in node.names:
+            for alias in names:
                 plain.add(f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else ""))
         else:
-            names = {a.name + (f" as {a.asname}" if a.asname else "") for a in node.names}
-            members.setdefault(node.module or "", set()).update(names)
+            members.setdefault(node.module or "", set()).update(
+                a.name + (f" as {a.asname}" if a.asname else "") for a in names
+            )
     merged = list(plain)
     merged += [f"from {m} import {', '.join(sorted(n, key=_member_key))}" for m, n in members.items()]
     merged.sort(key=_import_key)
@@ -280,7 +294,8 @@ def render_module(
                         "pass class_name to rename one"
                     )
                 defined[node.name] = component.name
-    imports = merge_imports(line for c in components for line in c.imports)
+    used = set().union(*(used_names(b) for b in bodies))
+    imports = merge_imports((line for c in components for line in c.imports), used)
     parts = []
     if docstring:
         parts.append('"""' + docstring.strip().replace('"""', "'''") + '\n"""\n')

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
-import tomllib
+import sys
 from typing import Any
 
 import click
 
 from agent.errors import UserError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 
 def _parse_param(text: str) -> tuple[str, Any]:

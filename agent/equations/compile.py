@@ -83,7 +83,7 @@ def build_program(
     )
     if fname in inputs:
         raise UnsupportedNotation(f"the function name {fname} is also one of its inputs")
-    name_dims(all_dims(program), reserved=set(program.index_dims))
+    name_dims(all_dims(program), reserved=set(program.index_dims) | set(inputs) | set(program.locals))
     return program, notes
 
 

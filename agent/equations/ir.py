@@ -204,7 +204,8 @@ class SymbolInfo:
 
     name: str
     latex: str = ""
-    bold: bool = False
+    bold: bool = False  # written bold without indices: the whole symbol is a vector/matrix
+    bold_element: bool = False  # written bold with indices (\mathbf{h}_t): each element is a vector
     upper: bool = False
     greek: bool = False
     slots: int = 0  # index slots (``a_i`` has one)

@@ -68,15 +68,23 @@ class Lowerer:
         self.index_letters = set(program.index_dims)
 
     # -- helpers ---------------------------------------------------------------------------------
-    def temp(self, base: str, code: Code) -> Code:
+    def temp(self, base: str, code: Code, at: int | None = None) -> Code:
         name, k = base, 2
         while name in self.names:
             name, k = f"{base}{k}", k + 1
         self.names.add(name)
-        self.lines.append(f"{name} = {code.text}")
+        self.lines.insert(len(self.lines) if at is None else at, f"{name} = {code.text}")
         return Code(name, 100, code.kind)
 
+    def fit(self, code: Code, node: ir.Expr, limit: int = 40, at: int | None = None) -> Code:
+        """Hoist a long operand into a named temporary so lines stay readable."""
+        if len(code.text) <= limit or code.text.isidentifier():
+            return code
+        return self.temp(hoist_name(node), code, at)
+
     def operand(self, code: Code, base: str, limit: int = 48) -> Code:
+        if code.text.startswith("einsum("):  # no einsum nested in another
+            return self.temp(base, code)
         if code.prec == 100 and (code.text.isidentifier() or len(code.text) <= limit):
             return code
         if len(code.text) <= limit and code.prec >= 90:
@@ -165,8 +173,13 @@ class Lowerer:
         return Code(node.name, 100, "py")
 
     def _binary(self, node: ir.Binary) -> Code:
-        a, b = self.expr(node.left), self.expr(node.right)
+        a = self.expr(node.left)
+        mark = len(self.lines)
+        b = self.expr(node.right)
         assert node.ty is not None and node.left.ty is not None and node.right.ty is not None
+        if len(a.text) + len(b.text) > 80:
+            b = self.fit(b, node.right)
+            a = self.fit(a, node.left, at=mark)
         a = self.align(a, node.left.ty, node.ty)
         b = self.align(b, node.right.ty, node.ty)
         kind = self.kind_of(node.ty, a, b)
@@ -207,8 +220,8 @@ class Lowerer:
             a_tokens[-2], a_tokens[-1] = a_tokens[-1], a_tokens[-2]
         if b_swap:
             b_tokens[-2], b_tokens[-1] = b_tokens[-1], b_tokens[-2]
-        a = self.operand(self.expr(a_node), "lhs")
-        b = self.operand(self.expr(b_node), "rhs")
+        a = self.operand(self.expr(a_node), hoist_name(a_node))
+        b = self.operand(self.expr(b_node), hoist_name(b_node))
         pattern = f"{' '.join(a_tokens)}, {' '.join(b_tokens)} -> {' '.join(out_tokens)}"
         return Code(f'einsum({a.text}, {b.text}, "{pattern}")', 100, "tensor")
 
@@ -254,7 +267,7 @@ class Lowerer:
     def _axis_call(self, node: ir.Call) -> Code:
         ty = node.args[0].ty
         assert ty is not None
-        arg = self.expr(node.args[0])
+        arg = self.fit(self.expr(node.args[0]), node.args[0], limit=70)
         dim = -1 if node.axis is None else self.axis_index(ty, node.axis)
         if node.fn == "layer_norm":
             x = self.operand(arg, "x_in", limit=20)
@@ -282,7 +295,7 @@ class Lowerer:
         if node.op == "sum" and not node.mean and len(tensors) >= 2:
             return self.einsum_sum(node, body, factors, letters)
         assert body.ty is not None
-        code = self.expr(body)
+        code = self.fit(self.expr(body), body, limit=60)
         dims = [self.axis_index(body.ty, x) for x in letters]
         dim_text = str(dims[0]) if len(dims) == 1 else "(" + ", ".join(map(str, dims)) + ")"
         method = {"sum": "sum", "prod": "prod", "max": "amax", "min": "amin"}[node.op]
@@ -313,7 +326,7 @@ class Lowerer:
                 continue
             keys = pos_keys[len(pos_keys) - fty.rank:] if fty.rank else []
             patterns.append(" ".join(self.tokens(fty, labels, keys)))
-            operands.append(self.operand(code, "term").text)
+            operands.append(self.operand(code, hoist_name(factor)).text)
         out_ty = ir.Ty(body.ty.batch, tuple(x for x in body.ty.idx if x not in letters), body.ty.pos)
         out = " ".join(self.tokens(out_ty, labels, pos_keys))
         text = f'einsum({", ".join(operands)}, "{", ".join(patterns)} -> {out}")'
@@ -344,9 +357,34 @@ class Lowerer:
         return self.expr(node.body)
 
     def _calleq(self, node: ir.CallEq) -> Code:
-        args = [self.expr(a).text for a in node.args]
-        return Code(f"{node.eq.name}({', '.join(args)})", 100, "tensor")
+        args = [self.fit(self.expr(a), a).text for a in node.args]
+        call = Code(f"{node.eq.name}({', '.join(args)})", 100, "tensor")
+        return self.temp(node.eq.name.rstrip("_") + "_out", call) if len(call.text) > 40 else call
 
+
+
+HOIST_NAMES = {"softmax": "weights", "log_softmax": "log_weights", "sigmoid": "gate", "layer_norm": "normed",
+               "rms_norm": "normed", "exp": "expo", "relu": "act", "gelu": "act", "silu": "act", "swish": "act",
+               "tanh": "act", "softplus": "act"}
+
+
+def hoist_name(node: ir.Expr) -> str:
+    """A readable name for a temporary holding ``node``."""
+    if isinstance(node, ir.Call):
+        return HOIST_NAMES.get(node.fn, node.fn)
+    if isinstance(node, ir.Product):
+        return "proj" if node.kind == "matmul" else "prod"
+    if isinstance(node, ir.Reduce):
+        return "mean" if node.mean else {"sum": "total", "prod": "product", "max": "peak", "min": "low"}[node.op]
+    if isinstance(node, ir.Norm):
+        return "norm"
+    if isinstance(node, ir.Concat):
+        return "cat"
+    if isinstance(node, ir.CallEq):
+        return node.eq.name.rstrip("_") + "_out"
+    if isinstance(node, ir.Transpose | ir.Neg | ir.Bind):
+        return hoist_name(node.body)
+    return "z"
 
 
 def with_ty(node: ir.Expr, like: ir.Expr) -> ir.Expr:

@@ -55,13 +55,16 @@ class Resolver:
             names = [self.lhs(item)[0][0] for item in node.items]
             self.notes.append(f"[{'; '.join(names)}] = ...: the last axis is split into {len(names)} equal parts")
             return names, ()
-        if isinstance(node, ast.BinOp) and node.op == "juxt" and _letters_chain(node) is not None:
-            return [python_name(_letters_chain(node) or "")], ()
-        if isinstance(node, ast.Script) and isinstance(node.base, ast.BinOp) and _letters_chain(node.base):
-            text = script_text(node.sub) if node.sup is None else None
-            if text is None:
-                raise UnsupportedNotation("unsupported left-hand side")
-            return [python_name(join(_letters_chain(node.base) or "", text))], ()
+        if isinstance(node, ast.BinOp) and node.op == "juxt" and _letters_chain(node.left) is not None:
+            word = _letters_chain(node.left) or ""
+            if _letters_chain(node.right) is not None:
+                return [python_name(word + (_letters_chain(node.right) or ""))], ()
+            if isinstance(node.right, ast.Script) and isinstance(node.right.base, ast.Sym):
+                # PE_{(pos,2i)}: a word written in italics, with a subscript
+                name, _, extra = self.symbol_parts(node.right)
+                if not extra:
+                    self._note(f"italic letters {word}{node.right.base.name} read as one name")
+                    return [python_name(word + name)], ()
         if isinstance(node, ast.Script) and isinstance(node.sup, ast.Num) and isinstance(node.base, ast.Sym | ast.Script):
             inner = ast.Script(node.base, node.sub, None, node.primes) if node.sub or node.primes else node.base
             name, letters, _ = self.symbol_parts(inner)
@@ -85,6 +88,7 @@ class Resolver:
             arg_name, letters, extra = self.symbol_parts(arg)
             arg_name = python_name(arg_name)
             info = self._symbol(arg_name, arg)
+            self._mark_bold(info, arg, letters)
             info.function_arg = position
             info.slots = max(info.slots, len(letters))
         self.function_name = fname
@@ -116,6 +120,9 @@ class Resolver:
                 sup.base.name[:1].isupper() or sup.base.kind == "word"):
             return "label"
         if any(_letter(n) in self.a.label_letters for n, _ in walk(sup)):
+            return "label"
+        chain = _letters_chain(sup)
+        if chain and chain[0].isupper():
             return "label"
         return "power"
 
@@ -175,18 +182,31 @@ class Resolver:
             sym = base if isinstance(base, ast.Sym) else None
             info = ir.SymbolInfo(
                 name=name, order=len(self.symbols),
-                bold=bool(sym and sym.bold),
                 upper=bool(sym and sym.name[:1].isupper() and sym.kind != "greek"),
                 greek=bool(sym and sym.kind == "greek"),
             )
             self.symbols[name] = info
         return info
 
+    def _mark_bold(self, info: ir.SymbolInfo, node: ast.Node, letters: list[str]) -> None:
+        base = node
+        while isinstance(base, ast.Script):
+            base = base.base
+        if isinstance(base, ast.Sym) and base.bold:
+            if letters:
+                info.bold_element = True
+            else:
+                info.bold = True
+
     def ref(self, node: ast.Node) -> ir.Expr:
         name, letters, extra = self.symbol_parts(node)
         pname = python_name(name)
         result: ir.Expr
-        if pname in self.locals:
+        if extra and extra[0][0] == "power" and isinstance(extra[0][1], ast.Num) \
+                and (pname, extra[0][1].value) in self.pow_alias:
+            result = ir.Local(self.pow_alias[(pname, extra[0][1].value)], tuple(letters))
+            extra = extra[1:]
+        elif pname in self.locals:
             result = ir.Local(pname, tuple(letters))
         elif pname in self.size_names and not letters:
             result = ir.Size(pname)
@@ -196,6 +216,7 @@ class Resolver:
             result = self.call_context(self.context[pname], [])
         else:
             info = self._symbol(pname, node)
+            self._mark_bold(info, node, letters)
             if letters:
                 if info.slots and info.slots != len(letters):
                     raise UnsupportedNotation(f"{pname} is written with {info.slots} and {len(letters)} indices")
@@ -204,8 +225,6 @@ class Resolver:
         for kind, sup in extra:
             if kind == "transpose":
                 result = ir.Transpose(result)
-            elif isinstance(sup, ast.Num) and (pname, sup.value) in self.pow_alias:
-                result = ir.Local(self.pow_alias[(pname, sup.value)], tuple(letters))
             else:
                 result = ir.Binary("^", result, self.expr(sup))
         return result

@@ -202,6 +202,9 @@ class Parser:
             return _word_sym(tok)
         if tok.kind == "CMD":
             op = SYMBOL_COMMANDS.get(tok.value)
+            if tok.value in FUNCTION_COMMANDS:
+                self.next()
+                return ast.Sym(tok.value, "word")
             if op in ("top", "prime", "star", "dagger", "infty", "*"):
                 self.next()
                 return ast.Sym(op, "const", cmd=True)
@@ -425,6 +428,8 @@ class Parser:
 
     def function_command(self, name: str) -> ast.Node:
         self.next()
+        if self.peek().kind in ("RBRACE", "EOF") or self.at(",", ")"):  # p_{\max}: a name, not a call
+            return ast.Sym(name, "word")
         head = ast.Sym(name, "word", cmd=True)
         sub = sup = None
         while self.at("_", "^"):

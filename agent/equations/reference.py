@@ -42,6 +42,10 @@ def _sigmoid(x: float) -> float:
     return z / (1.0 + z)
 
 
+def _nan_or(a: float, b: float, value: float) -> float:
+    return math.nan if math.isnan(a) or math.isnan(b) else value
+
+
 def _softplus(x: float) -> float:
     return x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x))
 
@@ -53,7 +57,8 @@ ELEMENTWISE: dict[str, Callable[..., float]] = {name: _safe(fn) for name, fn in 
     "gelu": lambda x: 0.5 * x * (1.0 + math.erf(x / math.sqrt(2.0))), "silu": lambda x: x * _sigmoid(x),
     "swish": lambda x, b: x * _sigmoid(b * x), "softplus": _softplus,
     "normal_cdf": lambda x: 0.5 * (1.0 + math.erf(x / math.sqrt(2.0))),
-    "sign": lambda x: float((x > 0) - (x < 0)), "maximum": max, "minimum": min,
+    "sign": lambda x: float((x > 0) - (x < 0)), "maximum": lambda a, b: _nan_or(a, b, max(a, b)),
+    "minimum": lambda a, b: _nan_or(a, b, min(a, b)),
 }.items()}
 BINARY: dict[str, Callable[[float, float], float]] = {
     "+": _safe(lambda a, b: a + b), "-": _safe(lambda a, b: a - b), "*": _safe(lambda a, b: a * b),
@@ -90,12 +95,12 @@ class Reference:
         self.inputs = inputs
         for stmt in self.program.statements:
             assert stmt.ty is not None
-            value = self.dense(stmt.value, target=stmt.ty)
             if len(stmt.targets) > 1:
+                value = self.dense(stmt.value)
                 for target, part in zip(stmt.targets, np.split(value, len(stmt.targets), axis=-1), strict=True):
                     self.values[target] = part
             else:
-                self.values[stmt.targets[0]] = value
+                self.values[stmt.targets[0]] = self.dense(stmt.value, target=stmt.ty)
         return [self.values[name] for name in self.program.outputs]
 
     def dense(self, node: ir.Expr, target: ir.Ty | None = None) -> np.ndarray:

@@ -147,6 +147,8 @@ def analyse(statements: list[ast.Statement]) -> Analysis:
     lhs_letters: list[str] = []
     sup_bases: dict[str, set[str]] = {}
     bound: set[str] = set()
+    sup_symbols = {id(n.sup) for stmt in statements for side in (stmt.lhs, stmt.rhs)
+                   for n, _ in walk(side) if isinstance(n, ast.Script | ast.BigOp) and isinstance(n.sup, ast.Sym)}
     for stmt in statements:
         for side_is_lhs, side in ((True, stmt.lhs), (False, stmt.rhs)):
             if side is None:
@@ -181,16 +183,22 @@ def analyse(statements: list[ast.Statement]) -> Analysis:
                     if isinstance(base, ast.Sym) and isinstance(node.sup, ast.Sym) and node.sup.kind == "letter" \
                             and node.sup.name.islower() and node.sup.name != "e":
                         sup_bases.setdefault(node.sup.name, set()).add(base.name)
-                elif not in_sub and not side_is_lhs and (letter := _letter(node)) is not None:
+                elif not in_sub and not side_is_lhs and id(node) not in sup_symbols \
+                        and (letter := _letter(node)) is not None:
                     value_letters.add(letter)
     # Letters of sum limits are sizes, not values; the bound index itself sits in the sum's subscript.
     for letter in sorted(bound):
         if letter in value_letters:
             raise UnsupportedNotation(f"unsupported LaTeX construct: index {letter} used as a value")
-    free = {x for x in lhs_letters if x in sub_letters and x not in arith_sub_letters and x not in value_letters}
+    free = {x for x in lhs_letters if x in sub_letters and x not in arith_sub_letters and x not in value_letters
+            and len(x) == 1 and "a" <= x <= "z"}
     result.index_letters = (bound | free) - arith_sub_letters
     for letter in bound & arith_sub_letters:
         raise UnsupportedNotation(f"unsupported LaTeX construct: shifted index ({letter}+k) in a subscript")
+    for letter, rng in result.bounds.items():
+        if rng.size_name in result.index_letters:
+            raise UnsupportedNotation(
+                f"unsupported LaTeX construct: sum over {letter} up to the index {rng.size_name} (a partial range)")
     for letter, bases in sup_bases.items():
         if len(bases) >= 2 and letter not in value_letters and letter not in result.index_letters:
             result.label_letters.add(letter)

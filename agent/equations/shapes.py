@@ -111,23 +111,28 @@ class RankInference:
         self.symbols = symbols
         self.statements = statements
         self.local_rank: dict[str, int | None] = {}
+        self.weak = False  # the weak rules (a softmax argument is a vector) run after the strong ones
 
     def run(self) -> None:
         for info in self.symbols.values():
-            if info.rank is None and info.bold:
+            if info.rank is None and info.bold_element:
                 info.rank = 2 if info.upper else 1
-        for _ in range(6):
-            changed = False
-            for stmt in self.statements:
-                for node in nodes(stmt.value):
-                    changed |= self.visit(node)
-                rank = self.estimate(stmt.value)
-                for target in stmt.targets:
-                    if self.local_rank.get(target) != rank:
-                        self.local_rank[target] = rank
-                        changed = True
-            if not changed:
-                break
+            elif info.rank is None and info.bold:
+                info.rank = max(0, (2 if info.upper else 1) - info.slots)
+        for weak in (False, True, False):
+            self.weak = weak
+            for _ in range(8):
+                changed = False
+                for stmt in self.statements:
+                    for node in nodes(stmt.value):
+                        changed |= self.visit(node)
+                    rank = self.estimate(stmt.value)
+                    for target in stmt.targets:
+                        if self.local_rank.get(target) != rank:
+                            self.local_rank[target] = rank
+                            changed = True
+                if not changed:
+                    break
         self.function_args()
         for info in self.symbols.values():
             if info.rank is None:
@@ -176,8 +181,8 @@ class RankInference:
                         changed |= self._set(info, 1)
             elif node.style in ("juxt", "times"):
                 changed |= self._product(node.left, node.right)
-        elif isinstance(node, ir.Call) and node.fn in ("softmax", "log_softmax", "layer_norm", "rms_norm") \
-                and node.axis is None:
+        elif self.weak and isinstance(node, ir.Call) and node.axis is None \
+                and node.fn in ("softmax", "log_softmax", "layer_norm", "rms_norm"):
             leaf = self._leftmost(node.args[0])
             if leaf is not None and (info := self._unknown(leaf)) is not None and not leaf.letters:
                 changed |= self._set(info, 1)
@@ -198,9 +203,16 @@ class RankInference:
         lr, rr = self.estimate(left), self.estimate(right)
         lu, ru = self._unknown(left), self._unknown(right)
         changed = False
-        if lu is not None and ru is not None and lu.upper and ru.upper and not lu.greek and not ru.greek:
-            changed |= self._set(lu, 2)
-            changed |= self._set(ru, 2)
+        latin = [u is not None and not u.greek and u.slots == 0 for u in (lu, ru)]
+        if lu is not None and ru is not None and all(latin):
+            if lu.upper and ru.upper:
+                changed |= self._set(lu, 2)
+                changed |= self._set(ru, 2)
+            elif lu.upper != ru.upper:  # xW (a row vector times a matrix) or Wx
+                changed |= self._set(lu, 2 if lu.upper else 1)
+                changed |= self._set(ru, 2 if ru.upper else 1)
+        if isinstance(left, ir.Transpose) and lr == 1 and ru is not None and not ru.greek:
+            changed |= self._set(ru, 2 if ru.upper else 1)  # u^T v
         for unknown, other in ((lu, rr), (ru, lr)):
             if unknown is None or other is None or other == 0 or unknown.greek:
                 continue
@@ -269,6 +281,7 @@ def name_dims(dims: list[ir.Dim], reserved: set[str]) -> None:
         root = dim.find()
         if root not in roots:
             roots.append(root)
+    roots.sort(key=lambda r: not r.hard)  # names from shape hints win over derived ones
     for root in roots:
         if root.name and root.name not in used:
             used.add(root.name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from agent.equations import ir
 from agent.equations.lower import Lowerer, label_of
 from agent.errors import UnsupportedNotation
@@ -112,8 +114,18 @@ def render(program: ir.Program, latex: str, notes: list[str]) -> str:
     return "\n".join(parts) + "\n"
 
 
+def display_latex(latex: str) -> str:
+    """The equation as shown in a docstring: no labels, environments or alignment marks."""
+    text = re.sub(r"(?<!\\)%.*?$", "", latex, flags=re.MULTILINE)
+    text = re.sub(r"\\(label|tag)\*?\s*\{[^}]*\}", "", text)
+    text = re.sub(r"\\(begin|end)\s*\{[^}]*\}", "", text)
+    text = re.sub(r"\\(relax|nonumber|notag|numberthis)\b", "", text)
+    text = text.replace("&", "")
+    return " ".join(text.split())
+
+
 def docstring(program: ir.Program, latex: str, notes: list[str]) -> str:
-    flat = " ".join(latex.split()).replace('"""', "'''")
+    flat = display_latex(latex).replace('"""', "'''")
     if flat.endswith("\\"):
         flat += " "
     lines = [f'    r"""Compiled from the LaTeX: {flat}' if len(flat) < 70 else '    r"""Compiled from the LaTeX:',

@@ -212,9 +212,9 @@ class Typer:
         if ra == 2 and rb == 2:
             unify(a.pos[1], b.pos[0], self.what)
             return ir.Ty(batch, idx, (a.pos[0], b.pos[1]))
-        if ra == 1 and rb == 2:
+        if ra == 1 and rb == 2:  # x W: x is a row vector, and so is the result
             unify(a.pos[0], b.pos[0], self.what)
-            return ir.Ty(batch, idx, (b.pos[1],), a.row)
+            return ir.Ty(batch, idx, (b.pos[1],), True)
         if ra == 2 and rb == 1 and not b.row:
             unify(a.pos[1], b.pos[0], self.what)
             return ir.Ty(batch, idx, (a.pos[0],))

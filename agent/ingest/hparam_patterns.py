@@ -185,7 +185,7 @@ def _gap(extra: str = "") -> str:
 
 
 _GAP = _gap()
-_SYM_EQ = r"(?:[^\s=,;]{1,12}\s*=\s*)?"
+_SYM_EQ = r"(?:(?P<sym>[^\s=,;]{1,12})\s*=\s*)?"
 _UNIT = (
     r"(?:\s+(?P<unit>steps?|iterations?|updates?|epochs?|tokens|sequences|images|examples|samples|"
     r"sentences|pairs|words|word-?pieces|subwords|pixels))?"
@@ -201,6 +201,7 @@ class PhraseRule:
     context: str | None = None  # must match the sentence or the wide context
     unit_map: tuple[tuple[str, str], ...] = ()  # unit word prefix -> other canonical name
     avoid: str | None = None  # the rule does not apply to a sentence matching this
+    key: re.Pattern[str] | None = None  # the phrase alone, for "A and B are X and Y, respectively"
     label: str | None = None  # the symbol reported when the regex has no ``key`` group
     unit: str | None = None
 
@@ -208,7 +209,8 @@ class PhraseRule:
 def _fwd(name: str, phrase: str, context: str | None = None, gap: str = _GAP,
          unit_map: tuple[tuple[str, str], ...] = (), avoid: str | None = None) -> PhraseRule:  # fmt: skip
     regex = rf"(?<![\w-])(?P<key>{phrase}){gap}\s*{_SYM_EQ}{_VALUE}{_UNIT}"
-    return PhraseRule(name, re.compile(regex, re.I), context, unit_map, avoid)
+    key = re.compile(rf"(?<![\w-])(?:{phrase})(?![\w-])", re.I)
+    return PhraseRule(name, re.compile(regex, re.I), context, unit_map, avoid, key)
 
 
 def _rx(name: str, label: str, regex: str, unit: str | None = None) -> PhraseRule:
@@ -241,7 +243,7 @@ PHRASES: list[PhraseRule] = [
     _fwd("vocab_size", r"(?:shared )?(?:source-target )?(?:word-?piece |BPE |sentencepiece |token )?"
          r"vocabular(?:y|ies)(?: size)?|vocab(?: size)?"),
     _fwd("max_seq_len", r"(?:max(?:imum)? )?(?:sequence|context|input) length|context (?:window|size)"),
-    _fwd("window_size", r"(?:sliding |attention )?window(?: size)?"),
+    _fwd("window_size", r"(?<!context )(?:sliding |attention )?window(?: size)?"),
     _fwd("beam_size", r"beam (?:size|width)"),
     _fwd("length_penalty", r"length penalty"),
     _fwd("head_dim", r"head (?:size|dimension|dim)|(?:dimension|size) (?:per|of each) head"),
@@ -256,6 +258,8 @@ PHRASES: list[PhraseRule] = [
     _fwd("rope_theta", r"(?:rope|rotary(?: position(?:al)? embeddings?)?)(?: base(?: frequency)?| theta| θ)"),
     _fwd("norm_eps", r"(?:layer ?norm|rms ?norm|normali[sz]ation) (?:epsilon|ε)"),
     _fwd("adam_eps", r"(?:adamw?(?:'s)? )?epsilon", context=r"adam|optimi[sz]"),
+    _fwd("adam_beta1", r"adamw?(?:'s)? (?:beta|β) ?1"),
+    _fwd("adam_beta2", r"adamw?(?:'s)? (?:beta|β) ?2"),
     _rx("warmup_steps", "warmup steps", _B + r"{NUM} (?:linear )?(?:learning[ -]rate )?warm-?up "
         r"(?:steps|iterations|updates)"),
     _rx("warmup_steps", "steps of warmup", _B + r"{NUM} (?:steps|iterations|updates) of "
@@ -267,7 +271,8 @@ PHRASES: list[PhraseRule] = [
     _rx("num_heads", "heads", _B + r"{NUM} (?:parallel )?(?:attention |self-attention )?heads\b"),
     _rx("num_heads", "-head", _B + r"{NUM}-head(?:ed)?\b"),
     _rx("num_kv_heads", "key-value heads", _B + r"{NUM} (?:key-value|kv|key/value) heads\b"),
-    _rx("num_experts", "experts", _B + r"{NUM} experts\b"),
+    _rx("num_experts", "experts", r"\b(?:of|with|has|have|uses?|contains?|comprises?|and) {NUM} "
+        r"(?:routed |shared |total )?experts\b"),
     _rx("vocab_size", "vocabulary", _B + r"{NUM}[- ](?:word-?piece |BPE |sentencepiece |subword |token )?"
         r"vocabulary"),
     _rx("vocab_size", "token vocabulary", _B + r"{NUM}-token vocabulary"),
@@ -279,7 +284,7 @@ PHRASES: list[PhraseRule] = [
     _rx("max_steps", "training steps", _TRAINED + rf"\bfor {_ABOUT}{{NUM}} (?:training |gradient |"
         r"optimi[sz]ation )?(?:steps|iterations|updates)\b"),
     _rx("epochs", "epochs", _TRAINED + rf"\bfor {_ABOUT}{{NUM}} (?:training )?epochs\b"),
-    _rx("batch_size", "batch tokens", r"\bbatch(?:es)?\b[^.;]{0,80}?\b(?:approximately |about |roughly |"
+    _rx("batch_size", "batch tokens", r"\bbatch(?:es)?\b[^.;\d]{0,80}?\b(?:approximately |about |roughly |"
         r"around |~)?{NUM} (?:source |target |input |output )?tokens\b", unit="tokens"),
 ]  # fmt: skip
 
@@ -295,9 +300,42 @@ _UNIT_WORDS = {"step": "steps", "iteration": "iterations", "update": "updates", 
                "sample": "samples", "sentence": "sentences", "pair": "pairs", "pixel": "pixels"}  # fmt: skip
 
 
+_RESPECTIVELY = re.compile(
+    rf"(?P<vals>{NUMBER}(?:\s*,\s*{_NUM})*,?\s+and\s+{_NUM}),?\s+respectively", re.I
+)
+
+
+def find_respectively(flat: str) -> tuple[list[Found], list[tuple[int, int]]]:
+    """"the model size and FFN hidden size to be 512 and 2048, respectively": the named phrases
+    before the list take its values in order, when the counts agree. Also returns the spans of
+    such lists, whose numbers no other phrase may take."""
+    found: list[Found] = []
+    spans: list[tuple[int, int]] = []
+    for m in _RESPECTIVELY.finditer(flat):
+        spans.append((m.start(), m.end()))
+        values = [v for v in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", m.group("vals")) if v]
+        keys: list[tuple[int, int, str]] = []
+        for rule in PHRASES:
+            if rule.key is not None:
+                keys += [(k.start(), k.end(), rule.name) for k in rule.key.finditer(flat, 0, m.start())]
+        keys.sort(key=lambda k: (k[0], -k[1]))
+        named: list[tuple[int, int, str]] = []
+        for k in keys:
+            if not named or k[0] >= named[-1][1]:
+                named.append(k)
+        named = named[-len(values) :]
+        if len(named) != len(values):
+            continue
+        for (start, end, name), literal in zip(named, values):
+            value = parse_value(literal, name)
+            if value is not None:
+                found.append(Found(name, flat[start:end], value, CANONICAL[name].unit, start))
+    return found, spans
+
+
 def find_phrases(flat: str, wide: str = "") -> list[Found]:
     """Values introduced by words ("batch size of 4096") in ``flat`` (one sentence)."""
-    found: list[Found] = []
+    found, lists = find_respectively(flat)
     for rule in PHRASES:
         if rule.context and not re.search(rule.context, flat + " " + wide, re.I):
             continue
@@ -311,12 +349,23 @@ def find_phrases(flat: str, wide: str = "") -> list[Found]:
                 continue
             if rule.avoid and re.search(rule.avoid, flat, re.I):
                 continue
+            sym = m.groupdict().get("sym")
+            if sym and any(other != name for other, _ in SYMBOLS.get(symbol_key(sym), ())):
+                continue  # "hidden size d_ff = 3072": the symbol names the value, not the phrase
             value = parse_value(m.group("val"), name)
             if value is None or continues_expression(flat, m.end("val")):
+                continue
+            if any(a <= m.start("val") < b for a, b in lists):
                 continue
             key = m.groupdict().get("key") or rule.label or name
             unit = _unit(unit_word, name) if unit_word else rule.unit or CANONICAL[name].unit
             found.append(Found(name, key.strip(), value, unit, m.start()))
+    return found + find_negated(flat)
+
+
+def find_negated(flat: str) -> list[Found]:
+    """"no weight decay", "without dropout": the value 0."""
+    found = []
     for m in _NEGATED.finditer(flat):
         name = _NEGATED_NAMES[m.group("key")[:4].lower()]
         found.append(Found(name, m.group(0), CANONICAL[name].coerce(0), CANONICAL[name].unit, m.start()))
@@ -332,6 +381,8 @@ def _unit(word: str, name: str) -> str | None:
 
 def find_in_sentence(flat: str, wide: str = "", symbols: dict[str, str] | None = None) -> list[Found]:
     """All values in one flattened sentence, one per (name, value), in order of position."""
+    if not any(c.isdigit() for c in flat):
+        return find_negated(flat)  # every other pattern needs a number
     found = find_assignments(flat, wide, symbols) + find_phrases(flat, wide)
     best: dict[tuple[str, str], Found] = {}
     for f in found:

@@ -60,13 +60,13 @@ def map_header(header: str) -> tuple[str | None, int]:
         power = int(m.group(2) or m.group(3))
         header = header[: m.start()] + header[m.end() :]
     text = _PAREN_RE.sub(" ", header).strip()
-    if not text:
-        return None, 0
+    if not text or "=" in text:
+        return None, 0  # "r = 64" is a setting, not a name
     key = header_key(text)
     if key in HEADERS:
         return HEADERS[key], power
     words = text.split()
-    if len(words) > 1 and len(words[-1]) <= 2:  # a trailing symbol: "Hidden size D", "Layers L"
+    if len(words) > 1 and len(words[-1]) <= 2 and words[-1].isalpha():  # a symbol: "Hidden size D"
         key = header_key(" ".join(words[:-1]))
         if key in HEADERS:
             return HEADERS[key], power
@@ -122,6 +122,9 @@ def _cell_value(cell: str, name: str, power: int) -> Value | None:
     cell = cell.strip().strip("*†‡").strip()
     if not cell or cell in ("-", "–", "—", "N/A", "n/a"):
         return None
+    if re.fullmatch(r"\d{1,3}(?: \d{3})+", cell):  # "20 000" (a thin space, extracted as a space)
+        cell = cell.replace(" ", "")
+    cell = re.sub(r"^10[-−](\d{1,2})$", r"1e-\1", cell)  # "10−3" alone: a flattened superscript
     if power:
         parsed = parse_number(cell)
         if parsed is None or parsed[1]:

@@ -26,6 +26,7 @@ from agent.types import Evidence, Hyperparameter, Paper, Table
 __all__ = ["CANONICAL", "CanonicalName", "extract_hyperparameters", "extract_from_text"]
 
 _EVIDENCE_MAX = 400
+_SETTING_AFTER = 60  # a setting named after the value counts only this close ("... = 0.1 for the base model")
 _SETTING_RES = [
     re.compile(r"\b(?:the|our|a|an|both|all)\s+(base|big|large|small|tiny|huge|medium)\s+"
                r"(?:transformer\s+)?(?:models?|transformers?|configurations?|variants?|settings?)\b", re.I),
@@ -89,9 +90,15 @@ def extract_from_text(text: str, section: str | None = None, *, latex: bool = Tr
 
 
 def _from_table(table: Table, latex: bool) -> list[Hyperparameter]:
-    caption = _table_label(table)
+    """The table's cells, then its caption's sentences ("All models are trained with a batch size
+    of 4096 ..." sits in ViT's Table 3 caption)."""
+    label = _table_label(table)
     values = table_values(table.rows, latex)
-    return [_table_hyperparameter(v, table.section, caption, table.page) for v in values]
+    found = [_table_hyperparameter(v, table.section, label, table.page) for v in values]
+    for h in extract_from_text(table.caption or "", table.section, latex=latex):
+        h.evidence.table, h.evidence.page = label, table.page
+        found.append(h)
+    return found
 
 
 def _table_hyperparameter(
@@ -105,14 +112,14 @@ def _table_label(table: Table) -> str:
     caption = re.sub(r"\s+", " ", table.caption or "").strip()
     if len(caption) > 160:
         caption = caption[:157].rstrip() + "..."
-    if table.number:
+    if table.number and not re.match(rf"(?i)table\s*{re.escape(table.number)}\b", caption):
         return f"Table {table.number}: {caption}" if caption else f"Table {table.number}"
     return caption or table.label or table.id
 
 
 def _setting(flat: str, position: int) -> str | None:
     """The model / phase the sentence ties a value to: the mention nearest before ``position``,
-    else the first one after it."""
+    else the first one shortly after it."""
     before: tuple[int, str] | None = None
     after: tuple[int, str] | None = None
     for rx in _SETTING_RES:
@@ -121,7 +128,7 @@ def _setting(flat: str, position: int) -> str | None:
             word = "fine-tuning" if word.startswith("fine") else word
             if m.start() <= position and (before is None or m.start() > before[0]):
                 before = (m.start(), word)
-            elif m.start() > position and (after is None or m.start() < after[0]):
+            elif position < m.start() <= position + _SETTING_AFTER and not after:
                 after = (m.start(), word)
     chosen = before or after
     return chosen[1] if chosen else None

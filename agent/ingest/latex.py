@@ -64,18 +64,19 @@ def parse_latex_file(path: Path, *, limits: IngestLimits) -> Paper:
 def _parse(main: Path, root: Path, limits: IngestLimits) -> Paper:
     warnings: list[str] = []
     resolver = SourceResolver(root, limits=limits, warnings=warnings)
-    text = resolver.read(main.resolve())
+    main = main.resolve()
+    text = resolver.read(main)
     if text is None:
         raise IngestError(f"{main}: {warnings[-1] if warnings else 'could not be read'}")
     if not text.strip():
         raise IngestError(f"{main}: the file holds no LaTeX (only comments or whitespace)")
     expander = MacroExpander(limits=limits, warnings=warnings, resolve=resolver.resolve, read=resolver.read)
-    expanded = expander.expand(text, base=main.resolve().parent, path=main.resolve())
+    expanded = expander.expand(text, base=main.parent, path=main)
     begin = _BEGIN_DOCUMENT.search(expanded)
     preamble, body = (expanded[: begin.start()], expanded[begin.end() :]) if begin else ("", expanded)
     body = re.sub(r"\\end\s*\{document\}\s*$", "", body)
 
-    walker = StructureWalker(Counters(), expander.theorems)
+    walker = StructureWalker(Counters(), expander.theorems, expander.theorem_counters)
     walker.configure(preamble)
     structure = walker.walk(body)
     renderer = TextRenderer(walker.ref_text, expander.theorems)
@@ -95,7 +96,7 @@ def _parse(main: Path, root: Path, limits: IngestLimits) -> Paper:
     if not title:
         warnings.append("no \\title found")
     try:
-        main_file = str(main.resolve().relative_to(root.resolve()))
+        main_file = str(main.relative_to(resolver.root))
     except ValueError:
         main_file = main.name
     return Paper(

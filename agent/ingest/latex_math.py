@@ -53,6 +53,8 @@ _DEFAULT_FORMATS = {
     "subsubsection": "\\thesubsection.\\arabic{subsubsection}",
     "paragraph": "\\thesubsubsection.\\arabic{paragraph}",
     "subparagraph": "\\theparagraph.\\arabic{subparagraph}",
+    "subfigure": "\\alph{subfigure}",
+    "subtable": "\\alph{subtable}",
 }
 
 
@@ -182,8 +184,8 @@ _EQNO = re.compile(r"\\l?eqno(?![A-Za-z@])(.*)$", re.S)
 _COUNTER_CMD = re.compile(r"\\(setcounter|addtocounter|stepcounter|refstepcounter)\s*\{\s*equation\s*\}")
 _INTERTEXT = re.compile(r"\\(?:short)?intertext\s*(?=\{)")
 _SPLIT_ENV = re.compile(r"\\begin\s*\{split\}(.*?)\\end\s*\{split\}", re.S)
-_TRAILING = re.compile(r"(?:\s|\\[,;:!>]|\\q?quad(?![A-Za-z])|~|[.,;])+$")
-_LEADING = re.compile(r"^(?:\s|\\[,;:!>]|\\q?quad(?![A-Za-z])|~)+")
+_RELAX = re.compile(r"\\relax(?![A-Za-z@])")
+_SPACING = ("\\,", "\\;", "\\:", "\\!", "\\>", "\\quad", "\\qquad")
 
 
 def _remove_groups(pattern: re.Pattern[str], text: str) -> tuple[str, list[str]]:
@@ -208,9 +210,28 @@ def clean_math(latex: str, single_line: bool = True) -> str:
     """Whitespace collapsed, spacing and punctuation at the ends removed, top-level ``&`` dropped."""
     if single_line:
         latex = " ".join(part.strip() for part in split_top(latex, "&"))
-    latex = " ".join(latex.split())
-    latex = _TRAILING.sub("", latex)
-    latex = _LEADING.sub("", latex)
+    latex = " ".join(_RELAX.sub("", latex).split())
+    while True:  # trailing spacing commands, line breaks and punctuation ("... V ,", "\\quad.")
+        previous = latex
+        latex = latex.rstrip(" ~")
+        for tail in (*_SPACING, "\\\\"):
+            if latex.endswith(tail) and not latex.endswith("\\" + tail):
+                latex = latex[: -len(tail)]
+                break
+        else:
+            if latex[-1:] in (".", ",", ";") and latex[-2:-1] != "\\":
+                latex = latex[:-1]
+        if latex == previous:
+            break
+    while True:
+        stripped = latex.lstrip(" ~")
+        for head in _SPACING:
+            if stripped.startswith(head) and not stripped[len(head) : len(head) + 1].isalpha():
+                stripped = stripped[len(head) :]
+                break
+        if stripped == latex:
+            break
+        latex = stripped
     return latex.strip()
 
 

@@ -19,7 +19,7 @@ from agent.ingest.latex_floats import (
 )
 from agent.ingest.latex_math import MATH_ENVS, SECTION_LEVELS, Counters, MathLine, display_lines
 from agent.ingest.latex_scan import find_env_end, read_arg, read_group, read_optional, read_star
-from agent.ingest.latex_text import BLOCK, LINE, PARA, TextRenderer, normalise
+from agent.ingest.latex_text import BLOCK, LINE, PARA, THEOREM_NUMBER, TextRenderer, normalise
 from agent.types import Algorithm, Equation, Figure, Section, Table
 
 FLOATS = {
@@ -57,7 +57,8 @@ _CAPTION = re.compile(r"\\(caption(?:of)?)(?![A-Za-z@])\s*(\*?)")
 _LABEL = re.compile(r"\\label\s*\{([^{}]*)\}")
 _LABEL_AFTER = re.compile(r"\s*\\label\s*\{([^{}]*)\}")
 _CAPTION_TYPE = re.compile(r"type\s*=\s*(\w+)")
-_SUB_FLOATS = re.compile(r"\\begin\s*\{(subfigure|subtable)\}|\\subfloat(?![A-Za-z@])")
+_SUB_FLOATS = re.compile(r"\\begin\s*\{(subfigure|subtable)\}|\\(subfloat|subcaption)(?![A-Za-z@])")
+_SUBCAPTION_END = re.compile(r"\\subcaption(?![A-Za-z@])|\\caption(?![A-Za-z@])|\\end\s*\{minipage\}")
 _BEGIN_ANY = re.compile(r"\\begin\s*\{([^{}]*)\}")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[$])")
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "Eq.", "Eqs.", "Fig.", "Figs.", "Sec.", "cf.", "vs.", "Tab.", "resp.")
@@ -101,9 +102,15 @@ class Structure:
 class StructureWalker:
     """Walks one document body. ``theorems`` maps ``\\newtheorem`` environments to their titles."""
 
-    def __init__(self, counters: Counters | None = None, theorems: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        counters: Counters | None = None,
+        theorems: dict[str, str] | None = None,
+        theorem_counters: dict[str, tuple[str, str | None]] | None = None,
+    ) -> None:
         self.counters = counters or Counters()
         self.theorems = theorems or {}
+        self.theorem_counters = theorem_counters or {}
         self.labels: dict[str, tuple[str, str | None]] = {}
         self.sections: list[_RawSection] = []
         self.front: list[str] = []
@@ -114,7 +121,9 @@ class StructureWalker:
         self.algorithms: list[tuple[list[tuple[str, str]], str | None, str | None, int | None]] = []
         self.abstract_raw: str | None = None
         self.target: tuple[str, str | None] = ("section", None)
-        self._theorem_stack: list[tuple[str, str | None]] = []
+        self._resolving: set[str] = set()
+        self._depth = 0  # environments open in the running text
+        self._scopes: list[tuple[int, tuple[str, str | None]]] = []  # (depth, target to restore)
         self._pending_table_caption: tuple[str, str | None, str | None] | None = None
         self._caption_type: str | None = None  # \captionsetup{type=figure} before a bare \caption
 
@@ -170,9 +179,19 @@ class StructureWalker:
         if group is None:
             return m.end()
         key = group[0].strip()
-        if key and key not in self.labels:
+        if key:
             self.labels[key] = self.target
         return group[1]
+
+    def _set_target(self, target: tuple[str, str | None]) -> None:
+        """``\\refstepcounter`` inside the current environment: undone when it closes."""
+        self._scopes.append((self._depth, self.target))
+        self.target = target
+
+    def _close_env(self) -> None:
+        self._depth = max(self._depth - 1, 0)
+        while self._scopes and self._scopes[-1][0] > self._depth:
+            self.target = self._scopes.pop()[1]
 
     def _on_counter(self, body: str, m: re.Match[str]) -> int:
         command = m.group("counter")
@@ -239,7 +258,7 @@ class StructureWalker:
         label_m = _LABEL_AFTER.match(body, text[1])
         label = label_m.group(1).strip() if label_m else None
         if label:
-            self.labels.setdefault(label, (kind, number))
+            self.labels[label] = (kind, number)
         if kind == "figure":
             self.figures.append((text[0], label, self._section_index))
         elif kind == "table":
@@ -249,6 +268,8 @@ class StructureWalker:
             else:
                 self._pending_table_caption = (text[0], label, number)
         self._caption_type = None
+        if number is not None and kind is not None:
+            self._set_target((kind, number))
         return label_m.end() if label_m else text[1]
 
     def _on_display(self, body: str, m: re.Match[str]) -> int:
@@ -267,7 +288,8 @@ class StructureWalker:
         indices: list[int] = []
         for line in lines:
             if line.label:
-                self.labels.setdefault(line.label, ("equation", line.number))
+                # a label on an unnumbered line refers to whatever was numbered last (LaTeX)
+                self.labels[line.label] = ("equation", line.number) if line.number else self.target
             indices.append(len(self.equations))
             self.equations.append((line, self._section_index))
         if lines and in_text:
@@ -279,10 +301,9 @@ class StructureWalker:
         if m.group("be") == "end":
             if env == "subequations":
                 self.counters.end_subequations()
-                if self._theorem_stack:
-                    self.target = self._theorem_stack.pop()
-            elif env in self.theorems and self._theorem_stack:
-                self.target = self._theorem_stack.pop()
+            elif env != "document":
+                self._append(body[m.start() : start])
+            self._close_env()
             return start
         if env in MATH_ENVS:
             end_start, end = find_env_end(body, start, env)
@@ -290,8 +311,8 @@ class StructureWalker:
             return end
         if env == "subequations":
             parent = self.counters.begin_subequations()
-            self._theorem_stack.append(self.target)
-            self.target = ("equation", parent)
+            self._depth += 1
+            self._set_target(("equation", parent))
             return start
         if env in FLOATS:
             end_start, end = find_env_end(body, start, env)
@@ -322,11 +343,35 @@ class StructureWalker:
                 j = group[1] if group else j
             self._block("code", content[j:].strip("\n"))
             return end
+        self._depth += 1
+        if env in ("restatable", "restatable*"):  # thmtools: \begin{restatable}[note]{theorem}{macro}
+            note, j = read_optional(body, start)
+            kind = read_group(body, j)
+            macro = read_group(body, kind[1]) if kind else None
+            if kind and macro:
+                env, start = kind[0].strip(), macro[1]
+                self._append(f"\\begin{{{env}}}" + (f"[{note}]" if note else ""))
+        else:
+            self._append(body[m.start() : start])
         if env in self.theorems:
-            self._theorem_stack.append(self.target)
-            self.target = ("theorem", None)
-        self._append(body[m.start() : start])
+            number = self._theorem_number(env)
+            self._set_target(("theorem", number))
+            if number is not None:
+                self._append(f"\\{THEOREM_NUMBER}{{{number}}}")
         return start
+
+    def _theorem_number(self, env: str) -> str | None:
+        """Step the counter of a ``\\newtheorem`` environment (shared, or within a section)."""
+        if env not in self.theorem_counters:
+            return None
+        counter, within = self.theorem_counters[env]
+        if counter not in self.counters.values:
+            self.counters.values[counter] = 0
+            if within:
+                self.counters.set_within(counter, within)
+            elif counter in self.theorem_counters and self.theorem_counters[counter][1]:
+                self.counters.set_within(counter, self.theorem_counters[counter][1] or "")
+        return self.counters.step(counter)
 
     # ------------------------------------------------------------------------------- floats
     def _captions(
@@ -361,16 +406,18 @@ class StructureWalker:
         inside the k-th subfigure/subtable prints the float's number and a letter (1a, 1b)."""
         result: list[str | None] = [None] * len(captions)
         main = next((c[2] for c in captions if c[2] is not None), None)
+        sub_counter = "sub" + kind
         for lab in _LABEL.finditer(content):
             key = lab.group(1).strip()
             sub = next((k for k, (a, b) in enumerate(subs) if a <= lab.start() < b), None)
             if sub is not None:
-                self.labels.setdefault(key, (kind, f"{main}{chr(ord('a') + sub % 26)}" if main else None))
+                self.counters.values[sub_counter] = sub + 1
+                self.labels[key] = (kind, f"{main}{self.counters.format(sub_counter)}" if main else None)
                 continue
             before = [k for k, c in enumerate(captions) if c[0] <= lab.start()]
             k = before[-1] if before else (0 if captions else None)
             number = captions[k][2] if k is not None else None
-            self.labels.setdefault(key, (kind, number))
+            self.labels[key] = (kind, number)
             if k is not None and result[k] is None:
                 result[k] = key
         return result
@@ -453,6 +500,8 @@ class StructureWalker:
     def ref_text(self, command: str, key: str) -> str:
         """What ``\\ref``, ``\\eqref``, ``\\autoref``... print for ``key``."""
         kind, number = self.labels.get(key, (None, None))
+        if number is not None and "\\" in number:
+            number = self._printed(number, key)
         shown = number if number is not None else key
         if command == "eqref":
             return f"({shown})"
@@ -461,6 +510,16 @@ class StructureWalker:
                 return f"{REF_NAMES[kind]} ({shown})"
             return f"{REF_NAMES[kind]} {shown}"
         return shown
+
+    def _printed(self, number: str, key: str = "") -> str:
+        """A number written with LaTeX (``\\tag{\\ref{eq:a}'}``) rendered as text."""
+        if key in self._resolving or len(self._resolving) > 8:
+            return key or number
+        self._resolving.add(key)
+        try:
+            return " ".join(TextRenderer(self.ref_text, self.theorems).render(number).split())
+        finally:
+            self._resolving.discard(key)
 
     def _render(self) -> Structure:
         renderer = TextRenderer(self.ref_text, self.theorems)
@@ -471,7 +530,10 @@ class StructureWalker:
 
         equations = [
             Equation(
-                id=f"eq{k + 1}", number=line.number, label=line.label, latex=line.latex,
+                id=f"eq{k + 1}",
+                number=self._printed(line.number) if line.number and "\\" in line.number else line.number,
+                label=line.label,
+                latex=line.latex,
                 section=section_title(sec), environment=line.environment,
             )
             for k, (line, sec) in enumerate(self.equations)
@@ -504,7 +566,8 @@ class StructureWalker:
                     lines += algorithmic_lines(content, renderer.render)
                 elif style == "code":
                     _, j = read_optional(content, 0)
-                    lines += [line.rstrip() for line in content[j:].strip("\n").splitlines()]
+                    code = _CODE_ESCAPE.sub(lambda m: _escaped_math(m.group(1)), content[j:])
+                    lines += [line.rstrip() for line in code.strip("\n").splitlines()]
                 else:
                     lines += algorithm2e_lines(content, renderer.render)
             algorithms.append(
@@ -572,6 +635,16 @@ def _without_captions(content: str) -> str:
     return "".join(out)
 
 
+_CODE_ESCAPE = re.compile(r"\(\*?@(.*?)@\*?\)")
+
+
+def _escaped_math(latex: str) -> str:
+    """LaTeX escaped into a code listing (``(@$\\bm \\alpha$@)``) as a plain name (``alpha``)."""
+    latex = re.sub(r"\\(?:bm|boldsymbol|mathbf|mathrm|text|textbf|textit)(?![A-Za-z])", "", latex)
+    latex = re.sub(r"\\([A-Za-z]+)", r"\1", latex)
+    return re.sub(r"[${}\s]", "", latex)
+
+
 def _sub_float_spans(content: str) -> list[tuple[int, int]]:
     """Spans of subfigure/subtable environments and \\subfloat commands, in order."""
     spans: list[tuple[int, int]] = []
@@ -580,6 +653,9 @@ def _sub_float_spans(content: str) -> list[tuple[int, int]]:
             continue
         if sub.group(1):
             spans.append((sub.start(), find_env_end(content, sub.end(), sub.group(1))[1]))
+        elif sub.group(2) == "subcaption":  # its label follows, up to the end of the minipage
+            stop = _SUBCAPTION_END.search(content, sub.end())
+            spans.append((sub.start(), stop.start() if stop else len(content)))
         else:
             _, j = read_optional(content, sub.end())
             group = read_group(content, j)

@@ -16,6 +16,7 @@ from agent.ingest.macros import tokenize
 PARA = "\x02"  # paragraph break marker, resolved by normalise()
 LINE = "\x03"  # line break marker
 BLOCK = "\x01"  # \x01N\x01 marks a block (display equation, listing) the caller fills in
+THEOREM_NUMBER = "PtcTheoremNumber"  # \PtcTheoremNumber{2.1} after \begin{theorem}: its printed number
 
 RefRenderer = Callable[[str, str], str]  # (command without backslash, key) -> text
 
@@ -45,7 +46,7 @@ _KEEP: dict[str, tuple[int, int, int]] = {  # name -> (optional, mandatory, inde
     "textcolor": (1, 2, 1), "colorbox": (1, 2, 1), "fcolorbox": (1, 3, 2), "href": (0, 2, 1),
     "hyperref": (1, 1, 0), "resizebox": (0, 3, 2), "scalebox": (1, 2, 1), "rotatebox": (1, 2, 1),
     "raisebox": (2, 2, 1), "adjustbox": (0, 2, 1), "parbox": (3, 2, 1), "makebox": (2, 1, 0),
-    "framebox": (2, 1, 0), "multicolumn": (0, 3, 2),
+    "framebox": (2, 1, 0), "multicolumn": (0, 3, 2), "texorpdfstring": (0, 2, 0),
 }
 _CITES = frozenset(
     "cite citep citet citealp citealt citeauthor citeyear citenum parencite textcite autocite footcite "
@@ -96,13 +97,15 @@ class TextRenderer:
 
     def render(self, latex: str) -> str:
         """Readable text of ``latex``: whitespace normalised, paragraphs separated by blank lines."""
+        if not _SPECIAL.search(latex):  # plain text (most table cells)
+            return " ".join(latex.split())
         return normalise(self.raw(latex))
 
     def raw(self, latex: str) -> str:
         """Like :meth:`render` but with break markers (``PARA``, ``LINE``) left in place."""
         tokens = tokenize(latex)
         out: list[str] = []
-        self._convert(tokens, 0, len(tokens), _match_braces(tokens), out)
+        self._convert(tokens, 0, len(tokens), _BraceIndex(tokens), out)
         return "".join(out)
 
     # ------------------------------------------------------------------------------ internals
@@ -144,7 +147,7 @@ class TextRenderer:
                 out.append("".join(toks[i : j + 1]))
                 i = j + 1
                 continue
-            elif t.isspace():
+            elif c in " \t\r\n":
                 out.append(PARA if t.count("\n") >= 2 else " ")
             else:
                 out.append(t)
@@ -313,6 +316,10 @@ class TextRenderer:
             return nxt
         out.append(PARA)
         title = self.theorems.get(name) or {"proof": "Proof"}.get(name)
+        j = self._skip_space(toks, nxt, end)
+        if j < end and toks[j] == "\\" + THEOREM_NUMBER:
+            start, stop, nxt = self._arg(toks, j + 1, end, match)
+            title = f"{title or name} {''.join(toks[start:stop])}"
         if title:
             opt = self._optional(toks, nxt, end)
             if opt:
@@ -334,6 +341,7 @@ class TextRenderer:
         return j
 
 
+_SPECIAL = re.compile(r"[\\{}$~`'\-\n\x01]")
 _LABEL_IN_MATH = re.compile(r"\\label\s*\{[^{}]*\}")
 
 
@@ -344,16 +352,29 @@ def _math_text(tokens: list[str]) -> str:
     return " ".join(text.split())
 
 
-def _match_braces(tokens: list[str]) -> dict[int, int]:
-    """Index of each ``{`` token -> index of its matching ``}``."""
-    match: dict[int, int] = {}
-    stack: list[int] = []
-    for k, t in enumerate(tokens):
-        if t == "{":
-            stack.append(k)
-        elif t == "}" and stack:
-            match[stack.pop()] = k
-    return match
+class _BraceIndex(dict):  # type: ignore[type-arg]
+    """Index of a ``{`` token -> index of its matching ``}``, found on first use."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        super().__init__()
+        self.tokens = tokens
+
+    def get(self, start: int, default: int = 0) -> int:  # type: ignore[override]
+        if start in self:
+            return self[start]
+        depth = 0
+        tokens = self.tokens
+        for k in range(start, len(tokens)):
+            t = tokens[k]
+            if t == "{":
+                depth += 1
+            elif t == "}":
+                depth -= 1
+                if depth == 0:
+                    self[start] = k
+                    return k
+        self[start] = len(tokens)
+        return len(tokens)
 
 
 _SPACES = re.compile(r"[ \t\r\n]+")

@@ -166,6 +166,7 @@ class MacroExpander:
         self.switches: dict[str, bool] = {}  # \newif\iffoo -> {"foo": False}
         self._setters: dict[str, tuple[str, bool]] = {}  # \footrue -> ("foo", True)
         self.theorems: dict[str, str] = {}  # \newtheorem{thm}{Theorem}
+        self.theorem_counters: dict[str, tuple[str, str | None]] = {}  # thm -> (counter, within)
         self.stop_at_end_document = True
         self._stack: list[_Frame] = []
         self._out: list[str] = []
@@ -174,6 +175,7 @@ class MacroExpander:
         self._budget = 0
         self._expanding = True
         self._files = 0
+        self._last_cw = False
 
     # ----------------------------------------------------------------------------------- api
     def expand(self, text: str, base: Path | None = None, path: Path | None = None) -> str:
@@ -207,12 +209,11 @@ class MacroExpander:
             self.warnings.append(message)
 
     def _emit(self, t: str) -> None:
-        out = self._out
-        if out and (t[0].isalpha() or t[0] == "@"):
-            last = out[-1]
-            if last[0] == "\\" and len(last) > 1 and last[-1].isalpha():
-                out.append(" ")
-        out.append(t)
+        """Append ``t`` to the output, keeping a control word apart from letters that follow it."""
+        if self._last_cw and (t[0].isalpha() or t[0] == "@"):
+            self._out.append(" ")
+        self._out.append(t)
+        self._last_cw = t[0] == "\\" and len(t) > 1 and t[-1].isalpha()
 
     def _next(self) -> str | None:
         stack = self._stack
@@ -324,19 +325,28 @@ class MacroExpander:
         macros = self.macros
         handlers = self._handlers()
         stack = self._stack
+        append = self._out.append
         while stack:
             frame = stack[-1]
             tokens = frame.tokens
             pos = frame.pos
             n = len(tokens)
+            if self._last_cw and pos < n:
+                t = tokens[pos]
+                if t[0].isalpha() or t[0] == "@":
+                    append(" ")
+                self._last_cw = False
+            while pos < n:  # fast path: plain tokens go straight to the output
+                t = tokens[pos]
+                if t[0] == "\\" and len(t) > 1:
+                    break
+                append(t)
+                pos += 1
             if pos >= n:
+                frame.pos = pos
                 stack.pop()
                 continue
-            t = tokens[pos]
             frame.pos = pos + 1
-            if t[0] != "\\" or len(t) == 1:
-                self._emit(t)
-                continue
             handler = handlers.get(t)
             if handler is not None:
                 handler(t)
@@ -676,14 +686,20 @@ class MacroExpander:
         )
 
     def _newtheorem(self, command: str) -> None:
-        if self._peek() == "*":
+        starred = self._peek() == "*"
+        if starred:
             self._next()
         name = self._read_text_arg()
-        self._read_optional()
+        shared = self._read_optional()
         title = self._read_text_arg()
-        self._read_optional()
-        if name:
-            self.theorems[name] = title
+        within = self._read_optional()
+        if not name:
+            return
+        self.theorems[name] = title
+        if not starred:
+            counter = "".join(shared).strip() if shared else name
+            parent = "".join(within).strip() if within else None
+            self.theorem_counters[name] = (counter, parent)
 
     def _newif(self, command: str) -> None:
         t = self._next()

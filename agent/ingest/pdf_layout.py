@@ -49,6 +49,7 @@ _TRANSLATE = str.maketrans({
 _MATH_FONT = re.compile(r"CMMI|CMSY|CMEX|CMBSY|MSAM|MSBM|LMMath|Math|Symbol|STIX|rsfs|EUFM|EUSM|esint", re.I)
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|\.B$|-B$|-Medi|CMBX|Bd\b|BX\d", re.I)
 _CMEX_FONT = re.compile(r"CMEX|LMMathExtension|MathExtension", re.I)
+_CAPTION_START = re.compile(r"^(Table|TABLE|Figure|FIGURE|Fig\.)\s*\d{1,3}\s*[:.]")
 _PAGE_NUMBER = re.compile(r"^(page\s*)?(\d{1,4}|[ivxlc]{1,6})(\s*(of|/)\s*\d{1,4})?$", re.I)
 
 
@@ -309,6 +310,16 @@ def _merge(lines: list[list[Span]], col: int, page: int) -> list[Line]:
     return out
 
 
+def _split_captions(line: Line) -> list[Line]:
+    """Side-by-side floats put two captions on one baseline: cut the line before the second."""
+    spans = line.spans
+    for k in range(1, len(spans)):
+        gap = spans[k].x0 - max(s.x1 for s in spans[:k])
+        if gap > 1.5 * line.size and _CAPTION_START.match(join_spans(spans[k:k + 4])):
+            return [Line(spans[:k], line.page, line.col)] + _split_captions(Line(spans[k:], line.page, line.col))
+    return [line]
+
+
 def read_page(page: Any, index: int) -> PageLayout:
     """Visual lines of one PyMuPDF page, with its columns (reading order comes later)."""
     import pymupdf
@@ -329,7 +340,8 @@ def read_page(page: Any, index: int) -> PageLayout:
             by_col[1].append(spans)
         else:
             by_col[-1].append(spans)
-    lines = [line for col, frags in by_col.items() for line in _merge(frags, col, index)]
+    lines = [part for col, frags in by_col.items() for line in _merge(frags, col, index)
+             for part in _split_captions(line)]
     long = [ln for ln in lines if len(ln.text) >= 30]
     left = min((ln.x0 for ln in long), default=0.1 * width)
     right = max((ln.x1 for ln in long), default=0.9 * width)

@@ -135,8 +135,26 @@ def extract_table(pdf_page: Any, region: list[Line], size: float) -> list[list[s
     return grid
 
 
+def _graphics_weight(pdf_page: Any) -> int:
+    """Compressed bytes of the page's content streams and form XObjects (a cheap proxy for the
+    number of vector paths, which the table finder processes all of)."""
+    doc = pdf_page.parent
+    total = 0
+    try:
+        for xref in pdf_page.get_contents():
+            total += len(doc.xref_stream_raw(xref) or b"")
+        for item in pdf_page.get_xobjects():
+            total += len(doc.xref_stream_raw(item[0]) or b"")
+    except Exception:
+        return 0
+    return total
+
+
 def _finder_rows(pdf_page: Any, rect: Any) -> list[list[str]]:
-    """Cells from PyMuPDF's table finder, or [] when it finds nothing clean (booktabs tables)."""
+    """Cells from PyMuPDF's table finder, or [] when it finds nothing clean (booktabs tables).
+    Pages heavy with vector graphics (plots of thousands of paths) take the finder seconds: skip."""
+    if _graphics_weight(pdf_page) > 60_000:
+        return []
     try:
         try:  # PyMuPDF >= 1.27 gates tables by a layout model: slow, and not needed for ruled tables
             found = pdf_page.find_tables(clip=rect, use_layout=False)

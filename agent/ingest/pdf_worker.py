@@ -9,6 +9,7 @@ timeout and survive a MuPDF hang or crash.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -139,7 +140,7 @@ class _Builder:
                 break
         for ln in title_lines:
             ln.kind = "front"
-        title = " ".join(small_caps_text(ln.spans) for ln in title_lines)
+        title = join_lines([small_caps_text(ln.spans) for ln in title_lines], self.vocab)
         title = re.sub(r"\s*[∗*†‡§¶]+$", "", title).strip()
         # Lines above the title are notices; lines between the title and the abstract (or the first
         # numbered heading, or the first paragraph of prose) are authors and affiliations.
@@ -147,7 +148,7 @@ class _Builder:
         stop = next((ln for ln in page.lines if ln.y0 > end and ln.kind == "body" and (
             re.match(r"^abstract\b", small_caps_text(ln.spans), re.I)
             or ((h := self.heading(ln)) is not None and h["number"])
-            or len(re.findall(r"\b[a-z]{2,}\b", ln.text)) >= 8)), None)
+            or len(re.findall(r"(?<![@.\w])[a-z]{2,}\b(?![@.]\w)", re.sub(r"\S+@\S+", "", ln.text))) >= 8)), None)
         limit = stop.y0 - 1 if stop is not None else 0.6 * page.height
         authors: list[str] = []
         for ln in page.lines:
@@ -404,18 +405,45 @@ class _Builder:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Child-process entry: ``python -m agent.ingest.pdf_worker PATH [MAX_PAGES]``; JSON on stdout."""
+    """Child-process entry: ``python -m agent.ingest.pdf_worker PATH [MAX_PAGES]``.
+
+    Prints one JSON object on stdout: ``{"paper": {...}}`` or ``{"error": "one line"}``. Whatever
+    MuPDF or a library prints goes to stderr, so it cannot corrupt that object.
+    """
     args = sys.argv[1:] if argv is None else argv
+    if "pymupdf" not in sys.modules:
+        # PyMuPDF imports its layout-analysis model (about 0.6 s) when present; tables here use
+        # the rule-based finder only, so keep the model out of the child.
+        sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]
+    _limit_memory(8 << 30)
     limits = IngestLimits()
     if len(args) > 1:
         limits.max_pdf_pages = int(args[1])
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     try:
-        paper = parse_pdf_in_process(Path(args[0]), limits)
+        payload: dict[str, Any] = {"paper": parse_pdf_in_process(Path(args[0]), limits).to_dict()}
     except IngestError as exc:
-        sys.stdout.write(json.dumps({"error": str(exc)}))
-        return 0
-    sys.stdout.write(json.dumps({"paper": paper.to_dict()}))
+        payload = {"error": str(exc)}
+    except MemoryError:
+        payload = {"error": f"{args[0]}: the PDF needs more memory than allowed to read"}
+    except Exception as exc:  # MuPDF errors on damaged content surface as assorted exceptions
+        payload = {"error": f"{args[0]}: cannot read the PDF ({type(exc).__name__}: {_one_line(exc)})"}
+    out.write(json.dumps(payload))
+    out.flush()
     return 0
+
+
+def _limit_memory(max_bytes: int) -> None:
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY or soft > max_bytes:
+            resource.setrlimit(resource.RLIMIT_AS, (max_bytes, hard))
+    except (ImportError, ValueError, OSError):
+        pass
 
 
 if __name__ == "__main__":

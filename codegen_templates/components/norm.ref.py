@@ -16,7 +16,8 @@ def rms_norm_reference(module, x):
 def batch_norm_reference(module, x):
     """torch.nn.functional.batch_norm in eval mode (running statistics), features last."""
     flat = x.reshape(-1, x.shape[-1])
-    out = F.batch_norm(flat, module.running_mean, module.running_var, module.weight, module.bias, False, 0.0, module.eps)
+    stats = (module.running_mean, module.running_var)
+    out = F.batch_norm(flat, *stats, module.weight, module.bias, training=False, eps=module.eps)
     return out.reshape(x.shape)
 
 

@@ -30,12 +30,19 @@ def _by_name(found) -> dict[str, list]:
     return out
 
 
-def _paper(sections: list[tuple[str, str]], tables: list[Table] = (), source: str = "latex",
-           abstract: str = "") -> Paper:  # fmt: skip
+def _paper(
+    sections: list[tuple[str, str]], tables: list[Table] = (), source: str = "latex", abstract: str = ""
+) -> Paper:
     return Paper(
-        title="T", abstract=abstract, sections=[Section(t, 1, x) for t, x in sections], equations=[],
-        hyperparameters=[], tables=list(tables), algorithms=[], source=source,
-    )  # fmt: skip
+        title="T",
+        abstract=abstract,
+        sections=[Section(t, 1, x) for t, x in sections],
+        equations=[],
+        hyperparameters=[],
+        tables=list(tables),
+        algorithms=[],
+        source=source,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,8 +108,12 @@ def test_symbol_keys_meet_across_sources() -> None:
 def test_sentences_split_outside_math_and_abbreviations() -> None:
     text = "We use Adam, e.g. as in Fig. 3. The rate is $0.1. 2$ here. See Table 1.\n\nNew paragraph"
     sentences = [s for _, s in split_sentences(text)]
-    assert sentences == ["We use Adam, e.g. as in Fig. 3.", "The rate is $0.1. 2$ here.", "See Table 1.",
-                         "New paragraph"]  # fmt: skip
+    assert sentences == [
+        "We use Adam, e.g. as in Fig. 3.",
+        "The rate is $0.1. 2$ here.",
+        "See Table 1.",
+        "New paragraph",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,7 +132,12 @@ def test_sentences_split_outside_math_and_abbreviations() -> None:
         (r"We employ $h=8$ parallel attention layers, or heads.", "num_heads", 8, "h"),
         (r"We used $warmup\_steps=4000$.", "warmup_steps", 4000, r"warmup\_steps"),
         (r"For the base model, we use a rate of $P_{drop}=0.1$.", "dropout", 0.1, "P_{drop}"),
-        (r"We employed label smoothing of value $\epsilon_{ls}=0.1$.", "label_smoothing", 0.1, r"\epsilon_{ls}"),
+        (
+            r"We employed label smoothing of value $\epsilon_{ls}=0.1$.",
+            "label_smoothing",
+            0.1,
+            r"\epsilon_{ls}",
+        ),
         (r"We used Adam with $\epsilon=10^{-9}$.", "adam_eps", 1e-9, r"\epsilon"),
         (r"A LoRA module of rank $r = 8$.", "lora_rank", 8, "r"),
         (r"Diffusion uses $T=1000$ timesteps.", "num_timesteps", 1000, "T"),
@@ -140,7 +156,10 @@ def test_several_assignments_in_one_math_span() -> None:
     assert got == {"adam_beta1": [0.9], "adam_beta2": [0.999]}
     got = latex(r"Adam with $\beta_1=0.9$, $\beta_2=0.98$ and $\epsilon=10^{-9}$.")
     assert got == {"adam_beta1": [0.9], "adam_beta2": [0.98], "adam_eps": [1e-9]}
-    assert latex(r"AdamW with $(\beta_1, \beta_2) = (0.9, 0.95)$.") == {"adam_beta1": [0.9], "adam_beta2": [0.95]}
+    assert latex(r"AdamW with $(\beta_1, \beta_2) = (0.9, 0.95)$.") == {
+        "adam_beta1": [0.9],
+        "adam_beta2": [0.95],
+    }
 
 
 def test_chain_gives_the_value_to_symbols_not_expressions() -> None:
@@ -156,9 +175,17 @@ def test_pdf_unicode_assignments() -> None:
         "smoothing of value ϵls = 0.1 [36]. The encoder is composed of a stack of N = 6 identical layers."
     )
     got = pdf(text)
-    assert got == {"d_model": [512], "d_ff": [2048], "adam_beta1": [0.9], "adam_beta2": [0.98],
-                   "adam_eps": [1e-9], "warmup_steps": [4000], "dropout": [0.1], "label_smoothing": [0.1],
-                   "num_layers": [6]}  # fmt: skip
+    assert got == {
+        "d_model": [512],
+        "d_ff": [2048],
+        "adam_beta1": [0.9],
+        "adam_beta2": [0.98],
+        "adam_eps": [1e-9],
+        "warmup_steps": [4000],
+        "dropout": [0.1],
+        "label_smoothing": [0.1],
+        "num_layers": [6],
+    }
     assert pdf("We used Adam with ϵ = 10-9 throughout.") == {"adam_eps": [1e-9]}
 
 
@@ -168,7 +195,9 @@ def test_ambiguous_symbols_need_their_context_word() -> None:
     assert latex(r"We set $\epsilon=10^{-6}$ for numerical stability.") == {}
     assert latex(r"In LayerNorm we set $\epsilon=10^{-6}$.") == {"norm_eps": [1e-6]}
     assert latex(r"The noise schedule runs from $\beta_1=10^{-4}$ to $\beta_T=0.02$ (diffusion).") == {
-        "beta_start": [1e-4], "beta_end": [0.02]}  # fmt: skip
+        "beta_start": [1e-4],
+        "beta_end": [0.02],
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,6 +242,22 @@ def test_phrases(text: str, name: str, value: float, unit: str | None) -> None:
     assert found[0].evidence.text == text
 
 
+def test_respectively_pairs_names_with_values_in_order() -> None:
+    got = latex(
+        "We set the model size and FFN hidden size to be 512 and 2048, respectively, and use 8 heads."
+    )
+    assert got == {"d_model": [512], "d_ff": [2048], "num_heads": [8]}
+    assert latex("The batch size and learning rate are 256, 0.1 and 5, respectively.") == {}
+
+
+def test_a_symbol_after_a_phrase_names_the_value() -> None:
+    assert pdf("The FFN layers have hidden size dff = 3072.") == {"d_ff": [3072]}
+    assert pdf("We used a beam size of 4 and length penalty α = 0.6.") == {
+        "beam_size": [4],
+        "length_penalty": [0.6],
+    }
+
+
 def test_warmup_in_epochs_is_its_own_name() -> None:
     assert latex("We use a warmup of 5 epochs.") == {"warmup_epochs": [5.0]}
 
@@ -230,7 +275,8 @@ def test_lists_and_ranges_are_strings() -> None:
     "text",
     [
         r"We scale the dot products by $\frac{1}{\sqrt{d_k}}$ for large values of $d_k$.",
-        r"Here $\mathrm{head_i} = \mathrm{Attention}(QW^Q_i, KW^K_i, VW^V_i)$ and $W^O \in \mathbb{R}^{hd_v}$.",
+        r"Here $\mathrm{head_i} = \mathrm{Attention}(QW^Q_i, KW^K_i, VW^V_i)$ and "
+        r"$W^O \in \mathbb{R}^{hd_v}$.",
         "Dropout [33] was proposed in 2014 (Srivastava et al., 2014).",
         "As shown in Table 3 and Figure 2, see Section 5.2 and Eq. 4.",
         "Our model reaches 28.4 BLEU and 92.7% accuracy with a batch of examples.",
@@ -240,6 +286,10 @@ def test_lists_and_ranges_are_strings() -> None:
         "In 2017, learning rates were tuned by 3 people over 12 hours.",
         "Our dropout of attention weights improves BLEU by 0.9 points over 4 runs.",
         "0 1 2 3 4 5 6 7 Epochs of training 25 30 35 40 lr=0.0008 45 50 55 60",
+        r"The FFN size is $\frac{8}{3} \times d_{\text{model}}$.",
+        r"The scheduler decays the learning rate to $0.1$ times the base learning rate.",
+        "We keep an EMA of the weights with a momentum of 0.999.",
+        "We fine-tune with learning rates 2,3,4,5e-5.",
     ],
 )
 def test_no_false_positives(text: str) -> None:
@@ -247,7 +297,9 @@ def test_no_false_positives(text: str) -> None:
 
 
 def test_related_work_is_not_this_papers_setup() -> None:
-    paper = _paper([("Related Work", "Smith et al. use a batch size of 256."), ("Setup", "We use a batch size of 64.")])
+    paper = _paper(
+        [("Related Work", "Smith et al. use a batch size of 256."), ("Setup", "We use a batch size of 64.")]
+    )
     assert [h.value for h in extract_hyperparameters(paper)] == [64]
 
 
@@ -263,9 +315,12 @@ def test_settings_from_the_sentence() -> None:
         "Training",
     )
     assert [(h.name, h.value, h.setting) for h in found] == [
-        ("max_steps", 100000, "base"), ("max_steps", 300000, "big"), ("batch_size", 512, "fine-tuning"),
-        ("batch_size", 4096, None), ("dropout", 0.1, "big"),
-    ]  # fmt: skip
+        ("max_steps", 100000, "base"),
+        ("max_steps", 300000, "big"),
+        ("batch_size", 512, "fine-tuning"),
+        ("batch_size", 4096, None),
+        ("dropout", 0.1, "big"),
+    ]
 
 
 def test_fine_tuning_section_sets_the_setting() -> None:
@@ -283,24 +338,48 @@ VIT_ROWS = [
     ["ViT-Huge", "32", "1280", "5120", "16", "632M"],
 ]
 VARIATION_ROWS = [
-    ["", "$N$", r"$d_{\text{model}}$", r"$d_{\text{ff}}$", "$h$", "$d_k$", "$P_{drop}$", r"$\epsilon_{ls}$",
-     "train", "PPL", "params"],
+    [
+        "",
+        "$N$",
+        r"$d_{\text{model}}$",
+        r"$d_{\text{ff}}$",
+        "$h$",
+        "$d_k$",
+        "$P_{drop}$",
+        r"$\epsilon_{ls}$",
+        "train",
+        "PPL",
+        "params",
+    ],
     ["", "", "", "", "", "", "", "", "steps", "(dev)", r"$\times10^6$"],
     ["base", "6", "512", "2048", "8", "64", "0.1", "0.1", "100K", "4.92", "65"],
     ["(A)", "", "", "", "1", "512", "", "", "", "5.29", ""],
     ["", "", "", "", "4", "128", "", "", "", "5.00", ""],
     ["(E)", "", "positional embedding instead of sinusoids", "", "", "", "", "4.92", ""],
     ["big", "6", "1024", "4096", "16", "", "0.3", "", "300K", "4.33", "213"],
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
     "header, name",
-    [("Layers", "num_layers"), ("Hidden size D", "d_model"), ("HiddensizeD", "d_model"), ("MLP size", "d_ff"),
-     ("Heads", "num_heads"), ("N", "num_layers"), ("d_model", "d_model"), ("P_drop", "dropout"),
-     ("ε_ls", "label_smoothing"), ("train steps", "max_steps"), ("Base LR", "learning_rate"),
-     ("n_kv_heads", "num_kv_heads"), ("Params", None), ("LR decay", None), ("BLEU", None)],
-)  # fmt: skip
+    [
+        ("Layers", "num_layers"),
+        ("Hidden size D", "d_model"),
+        ("HiddensizeD", "d_model"),
+        ("MLP size", "d_ff"),
+        ("Heads", "num_heads"),
+        ("N", "num_layers"),
+        ("d_model", "d_model"),
+        ("P_drop", "dropout"),
+        ("ε_ls", "label_smoothing"),
+        ("train steps", "max_steps"),
+        ("Base LR", "learning_rate"),
+        ("n_kv_heads", "num_kv_heads"),
+        ("Params", None),
+        ("LR decay", None),
+        ("BLEU", None),
+    ],
+)
 def test_map_header(header: str, name: str | None) -> None:
     assert map_header(header)[0] == name
 
@@ -317,49 +396,128 @@ def test_two_row_header_variations_and_misaligned_rows() -> None:
     values = table_values(VARIATION_ROWS, latex=True)
     got = {(v.name, v.setting): v.value for v in values if v.setting in ("base", "big")}
     assert got == {
-        ("num_layers", "base"): 6, ("d_model", "base"): 512, ("d_ff", "base"): 2048, ("num_heads", "base"): 8,
-        ("d_k", "base"): 64, ("dropout", "base"): 0.1, ("label_smoothing", "base"): 0.1,
-        ("max_steps", "base"): 100000, ("num_layers", "big"): 6, ("d_model", "big"): 1024,
-        ("d_ff", "big"): 4096, ("num_heads", "big"): 16, ("dropout", "big"): 0.3, ("max_steps", "big"): 300000,
-    }  # fmt: skip
+        ("num_layers", "base"): 6,
+        ("d_model", "base"): 512,
+        ("d_ff", "base"): 2048,
+        ("num_heads", "base"): 8,
+        ("d_k", "base"): 64,
+        ("dropout", "base"): 0.1,
+        ("label_smoothing", "base"): 0.1,
+        ("max_steps", "base"): 100000,
+        ("num_layers", "big"): 6,
+        ("d_model", "big"): 1024,
+        ("d_ff", "big"): 4096,
+        ("num_heads", "big"): 16,
+        ("dropout", "big"): 0.3,
+        ("max_steps", "big"): 300000,
+    }
     variations = [(v.name, v.value) for v in values if v.setting == "(A)"]
     assert variations == [("num_heads", 1), ("d_k", 512), ("num_heads", 4), ("d_k", 128)]
     assert not [v for v in values if v.setting == "(E)"]  # its cells do not line up: skipped
 
 
 def test_key_value_table_and_multiplier_header() -> None:
-    rows = [["Hyperparameter", "Base", "Large"], ["Learning rate ($\\times 10^{-4}$)", "3", "1"],
-            ["Batch size", "256", "512"], ["Optimizer", "AdamW", "AdamW"]]  # fmt: skip
+    rows = [
+        ["Hyperparameter", "Base", "Large"],
+        ["Learning rate ($\\times 10^{-4}$)", "3", "1"],
+        ["Batch size", "256", "512"],
+        ["Optimizer", "AdamW", "AdamW"],
+    ]
     got = [(v.name, v.value, v.setting) for v in table_values(rows, latex=True)]
-    assert got == [("learning_rate", 3e-4, "Base"), ("learning_rate", 1e-4, "Large"),
-                   ("batch_size", 256, "Base"), ("batch_size", 512, "Large")]  # fmt: skip
+    assert got == [
+        ("learning_rate", 3e-4, "Base"),
+        ("learning_rate", 1e-4, "Large"),
+        ("batch_size", 256, "Base"),
+        ("batch_size", 512, "Large"),
+    ]
 
 
 def test_pdf_cells_stacking_rows_are_split() -> None:
-    rows = [["Model", "Layers", "HiddensizeD", "MLPsize", "Heads", "Params"],
-            ["ViT -Base\nViT -Large", "12\n24", "768\n1024", "3072\n4096", "12\n16", "86M\n307M"]]  # fmt: skip
+    rows = [
+        ["Model", "Layers", "HiddensizeD", "MLPsize", "Heads", "Params"],
+        ["ViT -Base\nViT -Large", "12\n24", "768\n1024", "3072\n4096", "12\n16", "86M\n307M"],
+    ]
     got = [(v.name, v.value, v.setting) for v in table_values(rows, latex=False)][:4]
-    assert got == [("num_layers", 12, "ViT-Base"), ("d_model", 768, "ViT-Base"), ("d_ff", 3072, "ViT-Base"),
-                   ("num_heads", 12, "ViT-Base")]  # fmt: skip
+    assert got == [
+        ("num_layers", 12, "ViT-Base"),
+        ("d_model", 768, "ViT-Base"),
+        ("d_ff", 3072, "ViT-Base"),
+        ("num_heads", 12, "ViT-Base"),
+    ]
 
 
 def test_tables_in_pdf_text_one_cell_per_line() -> None:
-    text = "\n".join(["Published as a conference paper at ICLR 2021 and a long line", *sum(VIT_ROWS, []),
-                      "Table 1: Details of Vision Transformer model variants.", "We also evaluate."])  # fmt: skip
+    text = "\n".join(
+        [
+            "Published as a conference paper at ICLR 2021 and a long line",
+            *sum(VIT_ROWS, []),
+            "Table 1: Details of Vision Transformer model variants.",
+            "We also evaluate.",
+        ]
+    )
     text = text.replace("$D$", "D")
     (table,) = find_text_tables(text)
     assert table.rows == [r[:2] + ["Hidden size D"] + r[3:] if i == 0 else r for i, r in enumerate(VIT_ROWS)]
     assert table.caption == "Table 1: Details of Vision Transformer model variants."
     found = extract_from_text(text, "Setup", latex=False)
     assert [(h.name, h.value) for h in found if h.setting == "ViT-Base"] == [
-        ("num_layers", 12), ("d_model", 768), ("d_ff", 3072), ("num_heads", 12)]  # fmt: skip
+        ("num_layers", 12),
+        ("d_model", 768),
+        ("d_ff", 3072),
+        ("num_heads", 12),
+    ]
     assert found[0].evidence.table == table.caption
     key_value = "Parameter\nValue\ndim\n4096\nn_layers\n32\nhead_dim\n128\nn_kv_heads\n8"
     assert pdf(key_value) == {"d_model": [4096], "num_layers": [32], "head_dim": [128], "num_kv_heads": [8]}
 
 
+def test_table_cells_printed_by_pdfs() -> None:
+    rows = [
+        ["Dataset", "Steps", "Base LR"],
+        ["ImageNet", "20 000", "{0.003, 0.01}"],
+        ["R50x1", "2 500", "10−3"],
+    ]
+    got = [(v.name, v.value, v.setting) for v in table_values(rows, latex=False)]
+    assert got == [
+        ("max_steps", 20000, "ImageNet"),
+        ("learning_rate", "{0.003, 0.01}", "ImageNet"),
+        ("max_steps", 2500, "R50x1"),
+        ("learning_rate", 0.001, "R50x1"),
+    ]
+
+
+def test_rows_of_cited_models_and_setting_headers_are_skipped() -> None:
+    rows = [
+        ["Method", "Layers", "r = 64"],
+        ["GPT-2 [cite]", "48", "70.1"],
+        ["BERT (Devlin et al., 2019)", "24", "1"],
+        ["Ours", "12", "73.2"],
+    ]
+    assert [(v.name, v.value, v.setting) for v in table_values(rows, latex=True)] == [
+        ("num_layers", 12, "Ours")
+    ]
+
+
+def test_table_captions_are_read_too() -> None:
+    caption = (
+        "Table 3: Hyperparameters. All models are trained with a batch size of 4096 and warmup of 10k steps."
+    )
+    table = Table("tab3", caption, None, [["Model", "Epochs"], ["ViT-B", "7"]], section="B.1", number="3")
+    found = extract_hyperparameters(_paper([("B.1", "Training details.")], [table], source="pdf"))
+    assert [(h.name, h.value, h.setting) for h in found] == [
+        ("epochs", 7, "ViT-B"),
+        ("batch_size", 4096, None),
+        ("warmup_steps", 10000, None),
+    ]
+    assert {h.evidence.table for h in found} == {caption}
+
+
 def test_results_tables_give_nothing() -> None:
-    rows = [["Model", "BLEU", "Training Cost"], ["ByteNet [18]", "23.75", "1.0e20"], ["Ours", "28.4", "2.3e19"]]
+    rows = [
+        ["Model", "BLEU", "Training Cost"],
+        ["ByteNet [18]", "23.75", "1.0e20"],
+        ["Ours", "28.4", "2.3e19"],
+    ]
     assert table_values(rows, latex=False) == []
 
 
@@ -370,10 +528,13 @@ def test_results_tables_give_nothing() -> None:
 def test_extract_hyperparameters_document_order_dedupe_and_json() -> None:
     table = Table("tab1", "Model sizes.", "tab:sizes", VIT_ROWS, section="Model", number="1")
     paper = _paper(
-        [("Model", r"Outputs have $d_{model}=512$. Again, $d_{model}=512$."),
-         ("Training", "We use a batch size of 4096 and a weight decay of 0.1.")],
-        [table], abstract="We train for 300K steps.",
-    )  # fmt: skip
+        [
+            ("Model", r"Outputs have $d_{model}=512$. Again, $d_{model}=512$."),
+            ("Training", "We use a batch size of 4096 and a weight decay of 0.1."),
+        ],
+        [table],
+        abstract="We train for 300K steps.",
+    )
     found = extract_hyperparameters(paper)
     names = [h.name for h in found]
     assert names[:2] == ["max_steps", "d_model"]
@@ -386,9 +547,11 @@ def test_extract_hyperparameters_document_order_dedupe_and_json() -> None:
 
 
 def test_canonical_names_cover_the_design_list() -> None:
-    design = ("num_layers d_model d_ff num_heads num_kv_heads head_dim dropout attention_dropout "
-              "label_smoothing learning_rate warmup_steps batch_size weight_decay adam_beta1 adam_beta2 "
-              "adam_eps grad_clip patch_size image_size num_timesteps beta_start beta_end lora_rank "
-              "lora_alpha temperature epochs max_steps vocab_size max_seq_len rope_theta norm_eps").split()  # fmt: skip
+    design = (
+        "num_layers d_model d_ff num_heads num_kv_heads head_dim dropout attention_dropout "
+        "label_smoothing learning_rate warmup_steps batch_size weight_decay adam_beta1 adam_beta2 "
+        "adam_eps grad_clip patch_size image_size num_timesteps beta_start beta_end lora_rank "
+        "lora_alpha temperature epochs max_steps vocab_size max_seq_len rope_theta norm_eps"
+    ).split()
     assert set(design) <= set(CANONICAL)
     assert all(c.low <= c.high and c.description for c in CANONICAL.values())

@@ -76,7 +76,9 @@ def test_transformer_latex_symbols_settings_and_table(transformer_latex: Paper) 
 
 def test_transformer_single_tex_file_matches_folder(transformer_latex: Paper) -> None:
     paper = load_paper(require_shared("transformer", "ms.tex"))
-    assert [h.to_dict() for h in paper.hyperparameters] == [h.to_dict() for h in transformer_latex.hyperparameters]
+    assert [h.to_dict() for h in paper.hyperparameters] == [
+        h.to_dict() for h in transformer_latex.hyperparameters
+    ]
 
 
 def test_vit_acceptance(vit_pdf: Paper) -> None:

@@ -1,0 +1,145 @@
+"""The offline planner on real papers: family, components with evidence, hyperparameters, equations."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from agent.ingest import load_paper
+from agent.plan import plan_paper, slugify
+from agent.plan.evidence import PaperIndex
+from agent.plan.hyperparams import from_paper
+from agent.plan.matcher import norm_placement
+from agent.types import Evidence, Hyperparameter, Paper, Plan, Section
+from tests.conftest import require_shared
+
+
+@functools.cache
+def _plan(*parts: str) -> Plan:
+    return plan_paper(load_paper(require_shared(*parts)))
+
+
+def plan_of(*parts: str) -> Plan:
+    require_shared(*parts)
+    return _plan(*parts)
+
+
+def components(plan: Plan) -> dict[str, str]:
+    return {c.slot: c.component for c in plan.components}
+
+
+def test_transformer_plan_matches_the_paper() -> None:
+    plan = plan_of("transformer")
+    assert plan.slug == "attention_is_all_you_need"
+    assert plan.family == "seq2seq" and plan.task == "copy"
+    slots = components(plan)
+    assert slots["model"] == "encoder_decoder_seq2seq"
+    assert slots["attention"] == "multi_head_attention"
+    assert slots["position"] == "sinusoidal_position"
+    assert slots["norm"] == "layer_norm"
+    assert slots["block"] == "post_norm_encoder_block" and slots["decoder_block"] == "post_norm_decoder_block"
+    assert slots["ffn"] == "feed_forward_relu"
+    assert slots["lr_schedule"] == "inverse_sqrt_warmup"
+    block = next(c for c in plan.components if c.slot == "block")
+    assert "LayerNorm" in block.evidence and not block.assumed
+    expected = {"d_model": 512, "d_ff": 2048, "num_heads": 8, "num_layers": 6, "dropout": 0.1,
+                "label_smoothing": 0.1, "warmup_steps": 4000, "adam_beta1": 0.9, "adam_beta2": 0.98, "adam_eps": 1e-9}
+    for name, value in expected.items():
+        hp = plan.hyperparameters[name]
+        assert hp.source == "paper" and hp.value == pytest.approx(value), name
+        assert hp.evidence, name
+    assert plan.hyperparameters["optimizer"].value == "adam"
+    # The model wiring: blocks use the chosen attention, norm and FFN.
+    block_params = next(c.params for c in plan.components if c.component == "post_norm_encoder_block")
+    assert block_params == {"attention": "multi_head_attention", "norm": "layer_norm", "ffn": "feed_forward_relu"}
+    # Eq. (1)-(3) are linked to their components and compiled, verified.
+    linked = {e.number: e for e in plan.equations}
+    assert linked["1"].implemented_by == "multi_head_attention"
+    assert linked["2"].implemented_by == "feed_forward_relu"
+    assert linked["3"].implemented_by == "inverse_sqrt_warmup"
+    assert all(linked[n].compiled and linked[n].verified for n in ("1", "2", "3"))
+    assert plan.to_dict()["components"][0].keys() >= {"slot", "component", "evidence"}
+
+
+def test_plan_is_deterministic() -> None:
+    paper = load_paper(require_shared("transformer"))
+    assert plan_paper(paper).to_dict() == plan_of("transformer").to_dict()
+
+
+@pytest.mark.parametrize(
+    ("parts", "slot", "component"),
+    [
+        (("vit", "paper.pdf"), "patch_embedding", "vit_patch_embedding"),
+        (("gqa",), "attention", "grouped_query_attention"),
+        (("rcb", "Diff-Transformer", "paper.tex"), "attention", "differential_attention"),
+        (("rcb", "DyT", "paper.tex"), "norm", "dyt"),
+        (("lora", "paper.pdf"), "linear", "lora_linear"),
+        (("glu_variants", "paper.pdf"), "ffn", "swiglu"),
+        (("roformer", "paper.pdf"), "position", "rotary_position"),
+        (("rmsnorm", "paper.pdf"), "norm", "rms_norm"),
+        (("classifier_free_guidance", "paper.pdf"), "guidance", "classifier_free_guidance"),
+    ],
+)
+def test_key_component_of_each_paper(parts: tuple[str, ...], slot: str, component: str) -> None:
+    plan = plan_of(*parts)
+    chosen = next(c for c in plan.components if c.slot == slot)
+    assert chosen.component == component
+    assert not chosen.assumed and chosen.evidence
+
+
+def test_vit_uses_vit_base_from_table_1() -> None:
+    plan = plan_of("vit", "paper.pdf")
+    assert plan.family == "vit_classifier"
+    hp = plan.hyperparameters
+    assert (hp["num_layers"].value, hp["d_model"].value, hp["d_ff"].value, hp["num_heads"].value) == (12, 768, 3072, 12)
+    assert hp["batch_size"].value == 4096 and hp["weight_decay"].value == pytest.approx(0.1)
+    assert any(a["setting"] and "Large" in a["setting"] for a in hp["d_model"].alternatives)
+
+
+def test_rotary_positions_go_into_attention_not_the_embeddings() -> None:
+    plan = plan_of("roformer", "paper.pdf")
+    params = {c.component: c.params for c in plan.components}
+    assert params["multi_head_attention"]["position"] == "rotary_position"
+    model = plan.components[0]
+    assert model.params["position"] == ""
+
+
+def test_lora_targets_attention_projections() -> None:
+    plan = plan_of("lora", "paper.pdf")
+    adapter = plan.component_for("linear")
+    assert adapter is not None and adapter.params["targets"] == ["to_q", "to_kv"]
+
+
+def _paper(text: str, title: str = "A paper") -> Paper:
+    return Paper(title=title, abstract="", sections=[Section("Method", 1, text)], equations=[], hyperparameters=[],
+                 tables=[], algorithms=[], source="latex")
+
+
+def test_norm_placement_from_prose_and_formula() -> None:
+    post = "The output is $\\mathrm{LayerNorm}(x + \\mathrm{Sublayer}(x))$."
+    assert norm_placement(PaperIndex(_paper(post)))[0] == "post"
+    assert norm_placement(PaperIndex(_paper("We adopt pre-RMSNorm as in LLaMA.")))[0] == "pre"
+    assert norm_placement(PaperIndex(_paper("Nothing about normalisation here.")))[0] is None
+
+
+def test_an_empty_paper_gets_the_fallback_family_with_every_choice_assumed() -> None:
+    plan = plan_paper(_paper("We study things.", title="On Things"))
+    assert plan.family == "decoder_lm" and plan.slug == "on_things"
+    assert all(c.assumed for c in plan.components if c.slot != "model" and c.evidence.startswith("assumed"))
+    assert any("family" in a for a in plan.ambiguities)
+    assert plan.hyperparameters["d_model"].source == "assumed"
+
+
+def test_base_setting_wins_and_fine_tuning_loses() -> None:
+    def hp(value: int, setting: str | None) -> Hyperparameter:
+        return Hyperparameter("batch_size", "batch size", value, Evidence(f"batch {value}"), setting=setting)
+
+    assert from_paper([hp(512, "fine-tuning"), hp(4096, None)]).value == 4096
+    assert from_paper([hp(1024, "big"), hp(512, "base")]).value == 512
+
+
+def test_slugify() -> None:
+    assert slugify("Attention Is All You Need") == "attention_is_all_you_need"
+    assert slugify("3D Gaussians: a study of things and more stuff") == "paper_3d_gaussians_a_study_of_things"
+    assert slugify("") == "paper"
