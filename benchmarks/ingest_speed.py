@@ -6,8 +6,11 @@ Run from the repository root::
     python benchmarks/ingest_speed.py --runs 9 --all-latex
 
 Targets (issue 2): a ~100 KB LaTeX paper in < 0.3 s, a ~15-page PDF in < 1.5 s, both in-process
-(imports warmed up by one untimed run). The benchmark also times one ``paper2code ingest --json``
-subprocess, which is what a user pays at the command line (interpreter start and imports included).
+(imports warmed up by one untimed run). A PDF is timed twice: ``load_paper`` as users get it (the
+PDF is parsed in an isolated worker process, so each call pays a fresh interpreter and the PyMuPDF
+import) and ``parse_pdf_in_process`` plus hyperparameter extraction (the parsing work alone). The
+benchmark also times one ``paper2code ingest --json`` subprocess, what a user pays at the command
+line (interpreter start and imports included).
 The third-party papers are read from ../shared/papers (or $P2C_SHARED_PAPERS); the bundled
 examples/ always run. Prints a table and exits 0; ``--strict`` exits 1 when a target is missed.
 """
@@ -35,6 +38,7 @@ class Case:
     path: Path
     kind: str  # "latex" or "pdf"
     target_s: float | None
+    method: str = "load_paper"  # or "in-process parse" (PDFs: no worker process)
 
 
 @dataclass
@@ -68,6 +72,7 @@ def choose_cases(shared: Path, all_latex: bool) -> list[Case]:
         path = shared / name
         if path.exists():
             cases.append(Case(name, path, "pdf", PDF_TARGET_S))
+            cases.append(Case(name, path, "pdf", PDF_TARGET_S, method="in-process parse"))
     transformer_src = shared / "transformer"
     if (transformer_src / "ms.tex").exists():
         cases.append(Case("transformer/ (LaTeX folder)", transformer_src, "latex", None))
@@ -90,19 +95,31 @@ def describe_size(case: Case) -> str:
     return f"{sum(f.stat().st_size for f in files) / 1000:.0f} KB .tex"
 
 
+def _parse_pdf_in_process(path: Path) -> object:
+    """The PDF work without the isolating worker process: parse, then extract hyperparameters."""
+    from agent.ingest.hyperparameters import extract_hyperparameters
+    from agent.ingest.pdf_worker import parse_pdf_in_process
+    from agent.types import IngestLimits
+
+    paper = parse_pdf_in_process(path, IngestLimits())
+    paper.hyperparameters = extract_hyperparameters(paper)
+    return paper
+
+
 def time_case(case: Case, runs: int) -> Timing:
     from agent.errors import UserError
     from agent.ingest import load_paper
 
+    run = _parse_pdf_in_process if case.method == "in-process parse" else load_paper
     size = describe_size(case)
     try:
-        load_paper(case.path)  # untimed: imports and first-touch caches
+        run(case.path)  # untimed: imports and first-touch caches
     except UserError as exc:
         return Timing(case, [], size, error=str(exc))
     seconds = []
     for _ in range(runs):
         start = time.perf_counter()
-        load_paper(case.path)
+        run(case.path)
         seconds.append(time.perf_counter() - start)
     return Timing(case, seconds, size)
 
@@ -123,13 +140,13 @@ def print_table(timings: list[Timing], cli: tuple[str, list[float]] | None, runs
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"paper2code ingest speed (in-process load_paper, median of {runs} runs)")
-    for column in ("paper", "kind", "size", "median s", "min s", "max s", "target s", "verdict"):
+    table = Table(title=f"paper2code ingest speed (in-process, median of {runs} runs)")
+    for column in ("paper", "method", "size", "median s", "min s", "max s", "target s", "verdict"):
         table.add_column(column, justify="right" if column.endswith(" s") else "left")
     all_met = True
     for t in timings:
         if t.error:
-            table.add_row(t.case.label, t.case.kind, t.size, "-", "-", "-", "-", f"error: {t.error}")
+            table.add_row(t.case.label, t.case.method, t.size, "-", "-", "-", "-", f"error: {t.error}")
             all_met = False
             continue
         target = f"{t.case.target_s:.2f}" if t.case.target_s else ""
@@ -138,13 +155,14 @@ def print_table(timings: list[Timing], cli: tuple[str, list[float]] | None, runs
             met = t.median < t.case.target_s
             all_met &= met
             verdict = "met" if met else "MISSED"
-        table.add_row(t.case.label, t.case.kind, t.size, f"{t.median:.3f}", f"{min(t.seconds):.3f}",
+        table.add_row(t.case.label, t.case.method, t.size, f"{t.median:.3f}", f"{min(t.seconds):.3f}",
                       f"{max(t.seconds):.3f}", target, verdict)
     if cli:
         label, seconds = cli
-        table.add_row(f"CLI subprocess: {label}", "cli", "", f"{statistics.median(seconds):.3f}",
+        table.add_row(label, "CLI subprocess", "", f"{statistics.median(seconds):.3f}",
                       f"{min(seconds):.3f}", f"{max(seconds):.3f}", "", "")
-    Console().print(table)
+    Console(width=150).print(table)
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     return all_met
 
 

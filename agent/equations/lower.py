@@ -99,7 +99,7 @@ class Lowerer:
 
     def align(self, code: Code, child: ir.Ty, res: ir.Ty) -> Code:
         """Insert unit axes / permute so ``child`` broadcasts against ``res`` under torch's rules."""
-        if not child.idx and (not child.pos or not res.idx) and (not child.batch or child.batch == res.batch):
+        if not child.idx and not child.pos and not child.batch:
             return code
         labels = Labels(set(child.idx) | set(res.idx) | self.index_letters)
         src_pos = [labels.get(("p", k), label_of(d)) for k, d in enumerate(child.pos)]

@@ -55,6 +55,9 @@ class Resolver:
             names = [self.lhs(item)[0][0] for item in node.items]
             self.notes.append(f"[{'; '.join(names)}] = ...: the last axis is split into {len(names)} equal parts")
             return names, ()
+        if isinstance(node, ast.BinOp) and node.op == "juxt" and _letters_chain(node.left) is not None \
+                and isinstance(node.right, ast.Num):
+            return [python_name(f"{_letters_chain(node.left)}{node.right.text}")], ()
         if isinstance(node, ast.BinOp) and node.op == "juxt" and _letters_chain(node.left) is not None:
             word = _letters_chain(node.left) or ""
             if _letters_chain(node.right) is not None:
@@ -272,6 +275,9 @@ class Resolver:
 
     def _script(self, node: ast.Script) -> ir.Expr:
         base = node.base
+        if isinstance(base, ast.Apply) and self._is_product(base):
+            scripted = ast.Script(ast.Group(base.args[0]), node.sub, node.sup, node.primes)
+            return ir.Product(self.ref(base.head), self.expr(scripted), style="juxt")
         if isinstance(base, ast.Num):
             if node.sub is not None:
                 raise UnsupportedNotation("unsupported LaTeX construct: a subscript on a number")
@@ -429,10 +435,24 @@ class Resolver:
             builtin = None
         if builtin is not None and word not in self.symbols and word not in self.locals:
             return self.builtin(builtin.name, node.args, sub)
-        if node.maybe_product and full_name not in FUNCTION_LETTERS and len(node.args) == 1 \
-                and word not in FUNCTION_LETTERS:
+        if self._is_product(node):
             return ir.Product(self.ref(head), self.expr(node.args[0]), style="juxt")
         raise UnsupportedNotation(f"unknown function {full_name or word} (not built in, not in the context)")
+
+    def _is_product(self, node: ast.Apply) -> bool:
+        """``t(a + b)`` or ``W^Q(x)``: a symbol times a bracket, not a function call."""
+        if not node.maybe_product or len(node.args) != 1:
+            return False
+        head = node.head
+        base = head.base if isinstance(head, ast.Script) else head
+        if not isinstance(base, ast.Sym) or base.kind not in ("letter", "greek"):
+            return False
+        full_name = python_name(self.symbol_parts(head)[0])
+        if full_name in self.context or base.name in FUNCTION_LETTERS or full_name in FUNCTION_LETTERS:
+            return False
+        if base.name == "sigma" and not isinstance(head, ast.Script) and "sigma" not in self.symbols:
+            return False
+        return True
 
     def builtin(self, name: str, args: list[ast.Node], sub: ast.Node | None) -> ir.Expr:
         values = [self.expr(a) for a in args]

@@ -114,18 +114,18 @@ class Parser:
                 return left
 
     def term(self) -> ast.Node:
+        """Explicit products of juxtaposed chains: ``a \\otimes xV`` is ``a \\otimes (xV)``."""
+        left = self.chain()
+        while (op := self.op()) in PRODUCT_OPS:
+            self.next()
+            left = ast.BinOp(PRODUCT_OPS[op], left, self.chain())
+        return left
+
+    def chain(self) -> ast.Node:
         left = self.unary()
-        while True:
-            op = self.op()
-            if op in PRODUCT_OPS:
-                self.next()
-                right = self.unary()
-                left = ast.BinOp(PRODUCT_OPS[op], left, right)
-            elif self.starts_factor():
-                right = self.unary()
-                left = ast.BinOp("juxt", left, right)
-            else:
-                return left
+        while self.starts_factor():
+            left = ast.BinOp("juxt", left, self.unary())
+        return left
 
     def unary(self) -> ast.Node:
         if self.at("-"):
@@ -529,7 +529,8 @@ def split_statements(tokens: list[Token]) -> tuple[list[list[Token]], list[str]]
                 notes.append("a continuation line of a derivation was not compiled")
                 continue
             if not any(_symbol_op(t) in DEFINE for t in part) and parts:
-                if part[0].kind == "WORD" and part[0].value.lower() in CONNECTIVE_WORDS:
+                if part[0].kind == "WORD" and part[0].value.lower() in CONNECTIVE_WORDS \
+                        or any(_symbol_op(t) in RELATIONS for t in part):
                     notes.append(f"condition clause dropped: {' '.join(t.value for t in part)}")
                     continue
             parts.append(part)
@@ -555,7 +556,8 @@ def _split_line(line: list[Token]) -> list[list[Token]]:
     for piece in pieces:
         body = [t for t in piece if t.kind != "SPLIT"]
         has_def = any(_symbol_op(t) in DEFINE for t in body)
-        is_clause = bool(body) and body[0].kind == "WORD" and body[0].value.lower() in CONNECTIVE_WORDS
+        is_clause = bool(body) and (body[0].kind == "WORD" and body[0].value.lower() in CONNECTIVE_WORDS
+                                    or any(_symbol_op(t) in RELATIONS for t in body))
         if out and not has_def and not is_clause and body:
             sep = out[-1][-1] if out[-1] and out[-1][-1].kind == "SPLIT" else None
             if sep is not None and sep.value in (",", ";"):

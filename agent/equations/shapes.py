@@ -11,6 +11,7 @@ of a function on the left-hand side (``\\mathrm{DyT}(x)``) gets leading batch di
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator
 
 from agent.equations import ir
@@ -34,7 +35,13 @@ def parse_shapes_option(text: str | None) -> dict[str, str]:
             raise UserError(f"--shapes: expected NAME=SHAPE, got {part!r}")
         name, shape = part.split("=", 1)
         key = name.strip()
-        if "\\" in key or "{" in key or "^" in key:
+        word = re.match(r"([A-Za-z]{2,})(?=[_^'{]|$)", key)
+        if word and not key.isidentifier():  # mu^l, lambda_q: a Greek name or an upright word
+            from agent.equations.tokens import GREEK
+
+            prefix = "\\" + word.group(1) + " " if word.group(1) in GREEK else "\\mathrm{" + word.group(1) + "}"
+            key = prefix + key[len(word.group(1)):]
+        if not key.isidentifier():
             from agent.equations.parser import Parser
             from agent.equations.tokens import tokenize
 
@@ -42,7 +49,8 @@ def parse_shapes_option(text: str | None) -> dict[str, str]:
             from agent.equations.meaning import Resolver
             from agent.equations.resolve import Analysis
 
-            key = Resolver(Analysis(), [], set(), []).symbol_parts(node)[0]
+            labels = Analysis(label_letters=set(string.ascii_lowercase))
+            key = Resolver(labels, [], set(), []).symbol_parts(node)[0]
         shapes[python_name(key)] = shape.strip()
     return shapes
 
@@ -270,7 +278,7 @@ class RankInference:
 # ---------------------------------------------------------------------------------------------
 
 NAME_POOL = ["n", "m", "d", "e", "f", "g", "k", "p", "q", "r", "s", "u", "v", "w", "c", "h", "a", "b"]
-SIZE_POOL = [3, 4, 5, 2, 6, 7, 8, 9, 10, 11]
+SIZE_POOL = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12]  # never 2, the batch size: a mix-up cannot broadcast
 
 
 def name_dims(dims: list[ir.Dim], reserved: set[str]) -> None:

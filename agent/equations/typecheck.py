@@ -129,6 +129,11 @@ class Typer:
         if whole.expr and whole.expr[0] == "mul" and parts in whole.expr[1] and len(whole.expr[1]) == 2:
             other = [p for p in whole.expr[1] if p != parts or isinstance(p, ir.Dim)]
             part = other[0] if isinstance(other[0], ir.Dim) else ir.Dim(size=int(other[0]))
+        elif whole.expr and whole.expr[0] == "sum" and len(whole.expr[1]) == parts:
+            first = whole.expr[1][0]
+            for other in whole.expr[1][1:]:
+                unify(first, other, self.what)
+            part = first
         elif whole.expr is None and whole.size is None:
             part = ir.Dim()
             whole.expr = ("mul", [parts, part])
@@ -187,8 +192,6 @@ class Typer:
         a, b = self.ty(node.left), self.ty(node.right)
         if node.op == "^" and a.rank == 2:
             raise UnsupportedNotation(f"unsupported LaTeX construct: power of a matrix in {self.what}")
-        if node.op == "^" and b.rank > 0:
-            raise UnsupportedNotation(f"unsupported LaTeX construct: a vector exponent in {self.what}")
         return self.ew(a, b)
 
     def _neg(self, node: ir.Neg) -> ir.Ty:
@@ -220,6 +223,11 @@ class Typer:
             return ir.Ty(batch, idx, (a.pos[0],))
         if ra == 1 and rb == 1 and a.row and not b.row:
             unify(a.pos[0], b.pos[0], self.what)
+            node.kind = "dot"
+            return ir.Ty(batch, idx, ())
+        if ra == 1 and rb == 1 and not a.row and not b.row and isinstance(node.right, ir.Product) \
+                and node.right.kind == "matmul" and node.right.left.ty is not None and node.right.left.ty.rank == 2:
+            unify(a.pos[0], b.pos[0], self.what)  # x (W v) = (x W) v: x is a row vector
             node.kind = "dot"
             return ir.Ty(batch, idx, ())
         if ra == 1 and rb == 1 and not a.row and b.row:

@@ -19,7 +19,7 @@ from agent.equations.shapes import assign_sizes
 
 RTOL = 1e-7
 ATOL = 1e-9
-TRIALS = ((0, (2, 3)), (2, (3,)))
+TRIALS = ((0, (2,)), (2, (2, 2)))  # (size offset, batch shape for "...")
 
 
 @dataclass

@@ -193,6 +193,8 @@ def _extract_gzip(path: Path, writer: _Writer) -> None:
     writer.count("main.tex", 0)
     with gzip.open(path, "rb") as stream:
         head = stream.read(4096)
+        if not head.strip():
+            raise writer._fail("the gzipped file is empty")
         if head.startswith(b"%PDF"):
             raise writer._fail("the archive holds a PDF, not LaTeX source; pass the PDF itself")
         if b"\x00" in head:

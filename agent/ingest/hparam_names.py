@@ -46,6 +46,7 @@ class CanonicalName:
         return self.low <= value <= self.high
 
     def coerce(self, value: int | float) -> int | float:
+        """``value`` as this hyperparameter's kind (``512.0`` -> ``512`` for an int)."""
         if self.kind is int:
             return int(value)
         return float(value)

@@ -92,29 +92,40 @@ def _restore_braces(text: str) -> str:
 _LBRACE, _RBRACE = "\x01", "\x02"  # literal \{ \} while grouping braces are removed
 
 
+_DIGIT_SPACE_RE = re.compile(r"(\d)\s*\\[,;:!]\s*(\d)")
+_QUAD_RE = re.compile(r"\\(?:q?quad)\b")
+_SPACING_RE = re.compile(r"\\[,;:!>]|~")
+_SQRT_RE = re.compile(r"\\sqrt\s*\{([^{}]*)\}")
+_DROP_RE = re.compile(r"\\(" + "|".join(_DROP) + r")(?![a-zA-Z])")
+_COMMAND_RE = re.compile(r"\\([a-zA-Z]+)")
+_SCRIPT_RE = re.compile(r"([_^])\{([^{}]*)\}")
+_SCRIPT_SPACE_RE = re.compile(r"\s*([_^])\s*")
+_SPACES_RE = re.compile(r"\s+")
+
+
 def _flatten_math(math: str) -> str:
     s = math
     s = s.replace("\\_", "_").replace("\\%", "%").replace("\\{", _LBRACE).replace("\\}", _RBRACE)
     s = s.replace("{,}", ",")
-    s = re.sub(r"(\d)\s*\\[,;:!]\s*(\d)", r"\1\2", s)  # 4\,096 -> 4096
-    s = re.sub(r"\\(?:q?quad)\b", ";", s)
-    s = re.sub(r"\\[,;:!>]|~", " ", s)
-    for _ in range(4):
-        s = re.sub(r"\\sqrt\s*\{([^{}]*)\}", r"sqrt(\1)", _frac(s))
-    for name in _WRAPPERS:
-        if "\\" + name in s:
-            s = _strip_command_args(s, name)
-    s = re.sub(r"\\(" + "|".join(_DROP) + r")(?![a-zA-Z])", "", s)
-    s = re.sub(
-        r"\\([a-zA-Z]+)", lambda m: GREEK.get(m.group(1)) or _SYMBOLS.get(m.group(1)) or m.group(1), s
-    )
-    # sub- and superscripts: drop the braces of simple groups
-    for _ in range(3):
-        s = re.sub(r"([_^])\{([^{}]*)\}", lambda m: m.group(1) + _group(m.group(2)), s)
-    s = s.replace("{", "").replace("}", "")
-    s = re.sub(r"\s*_\s*", "_", s)
-    s = re.sub(r"\s*\^\s*", "^", s)
-    return re.sub(r"\s+", " ", s).strip()
+    if "\\" in s or "~" in s:
+        s = _DIGIT_SPACE_RE.sub(r"\1\2", s)  # 4\,096 -> 4096
+        s = _SPACING_RE.sub(" ", _QUAD_RE.sub(";", s))
+        while "\\frac" in s or "\\sqrt" in s:
+            new = _SQRT_RE.sub(r"sqrt(\1)", _frac(s))
+            if new == s:
+                break
+            s = new
+        for name in _WRAPPERS:
+            if "\\" + name in s:
+                s = _strip_command_args(s, name)
+        s = _DROP_RE.sub("", s)
+        s = _COMMAND_RE.sub(lambda m: GREEK.get(m[1]) or _SYMBOLS.get(m[1]) or m[1], s)
+    if "{" in s:
+        for _ in range(3):  # sub- and superscripts: drop the braces of simple groups
+            s = _SCRIPT_RE.sub(lambda m: m.group(1) + _group(m.group(2)), s)
+        s = s.replace("{", "").replace("}", "")
+    s = _SCRIPT_SPACE_RE.sub(r"\1", s)
+    return _SPACES_RE.sub(" ", s).strip()
 
 
 def _group(inner: str) -> str:

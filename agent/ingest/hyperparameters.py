@@ -47,11 +47,12 @@ def extract_hyperparameters(paper: Paper) -> list[Hyperparameter]:
     pending = list(paper.tables)
     blocks = [("Abstract", paper.abstract)] + [(s.title, s.text) for s in paper.sections]
     for title, text in blocks:
-        if not _SKIP_SECTIONS.search(title or ""):
+        skip = bool(_SKIP_SECTIONS.search(title or ""))
+        if not skip:
             out += extract_from_text(text or "", title, latex=latex)
-        here = [t for t in pending if t.section == title]
-        for table in here:
-            out += _from_table(table, latex)
+        for table in [t for t in pending if t.section == title]:
+            if not skip:
+                out += _from_table(table, latex)
             pending.remove(table)
     for table in pending:
         out += _from_table(table, latex)

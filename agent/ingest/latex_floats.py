@@ -250,7 +250,7 @@ _A2E_CONFIG = {  # name -> number of arguments to skip
     "RestyleAlgo": 1, "SetAlgorithmName": 3, "SetAlgoRefName": 1, "SetKwHangingKw": 2, "BlankLine": 0,
     "Indp": 0, "Indm": 0, "SetAlgoInsideSkip": 1, "AlgoDontDisplayBlockMarkers": 0,
 }
-_A2E_TOKEN = re.compile(r"\\;|\\\\|\\([A-Za-z]+)\*?|[{}]")
+_A2E_TOKEN = re.compile(r"\\;|\\\\|\\([A-Za-z]+)\*?|[{}]|\\.", re.S)
 
 
 def algorithm2e_lines(content: str, render: Render) -> list[str]:
@@ -288,6 +288,12 @@ def _a2e(text: str, depth: int, lines: list[str], render: Render) -> None:
             pos = close + 1
         elif tok == "}":
             continue
+        elif name is None:  # an escaped character: \{ \} \$ ...
+            buf.append(tok)
+        elif name in ("tcp", "tcc"):  # a comment ends its line
+            groups, pos = _groups(text, pos, 1)
+            buf.append(" ▷ " + (groups[0] if groups else ""))
+            flush()
         elif name in _A2E_BLOCKS:
             flush()
             template, nconds, closing = _A2E_BLOCKS[name]
@@ -327,6 +333,7 @@ def _a2e(text: str, depth: int, lines: list[str], render: Render) -> None:
             flush()
             groups, pos = _groups(text, pos, 1)
             buf.append(_A2E_LINES[name] + (groups[0] if groups else ""))
+            flush()
         elif name in _A2E_CONFIG:
             _, pos = _groups(text, pos, _A2E_CONFIG[name])
         else:

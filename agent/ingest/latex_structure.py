@@ -423,7 +423,8 @@ class StructureWalker:
         return result
 
     def _float(self, kind: str, content: str) -> None:
-        content = self._nested_floats(content)
+        _, start = read_optional(content, 0)  # placement: [t], [htbp]
+        content = self._nested_floats(content[start:])
         for env_m in _BEGIN_ANY.finditer(content):  # display math inside floats still counts
             env = env_m.group(1).strip()
             if env in MATH_ENVS:

@@ -184,6 +184,7 @@ class MacroExpander:
         self._budget = self.max_tokens or (200_000 + 10 * len(tokens))
         self._produced = 0
         self._expanding = True
+        self._last_cw = False
         self._stack = [_Frame(tokens, (), base, path)]
         self._out = []
         try:
@@ -568,6 +569,7 @@ class MacroExpander:
         if _COUNTER_FORMAT.match(name):  # left in the text, in place, for the numbering
             body = [t if isinstance(t, str) else f"#{t}" for t in macro.body]
             self._out.extend(["\\renewcommand", "{", name, "}", "{", *body, "}"])
+            self._last_cw = False
             return
         if name in PROTECTED or name[1:2] == "@":
             return
@@ -802,6 +804,7 @@ class MacroExpander:
         self._emit(t)
         if name is not None:
             self._out.extend(["{", *toks, "}"])
+            self._last_cw = False
 
     # ---------------------------------------------------------------------------------- files
     def _input(self, t: str) -> None:

@@ -14,6 +14,7 @@ import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 # TeX's OMX encoding (cmex10): codes MuPDF reports when the font has no unicode map.
@@ -90,23 +91,23 @@ class Line:
     kind: str = "body"  # body, heading, caption, equation, table, figure, footnote, front
     info: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def x0(self) -> float:
         return min(s.x0 for s in self.spans)
 
-    @property
+    @cached_property
     def x1(self) -> float:
         return max(s.x1 for s in self.spans)
 
-    @property
+    @cached_property
     def y0(self) -> float:
         return min(s.y0 for s in self.spans)
 
-    @property
+    @cached_property
     def y1(self) -> float:
         return max(s.y1 for s in self.spans)
 
-    @property
+    @cached_property
     def size(self) -> float:
         """The font size carrying most characters."""
         sizes: Counter[float] = Counter()
@@ -114,7 +115,7 @@ class Line:
             sizes[round(s.size, 1)] += len(s.text.strip()) or 0
         return sizes.most_common(1)[0][0] if sizes and sizes.most_common(1)[0][1] else self.spans[0].size
 
-    @property
+    @cached_property
     def base(self) -> float:
         """Baseline of the main text: the baseline carrying most characters at the line's size."""
         size = self.size
@@ -124,11 +125,11 @@ class Line:
                 bases[round(s.base, 1)] += len(s.text.strip()) + 1
         return bases.most_common(1)[0][0] if bases else self.spans[0].base
 
-    @property
+    @cached_property
     def text(self) -> str:
         return join_spans(self.spans)
 
-    @property
+    @cached_property
     def bold(self) -> bool:
         letters = [s for s in self.spans if any(c.isalpha() for c in s.text)]
         return bool(letters) and all(s.bold for s in letters)

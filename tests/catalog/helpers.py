@@ -165,3 +165,25 @@ def randomize_(module: torch.nn.Module, std: float = 0.5, seed: int = 0) -> torc
 def close(actual: torch.Tensor, expected: torch.Tensor) -> None:
     """The acceptance tolerance: float64, 1e-6."""
     torch.testing.assert_close(actual, expected, atol=1e-6, rtol=1e-6)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+
+
+def manifest_toml(project: str, modules: list[dict[str, Any]]) -> str:
+    """A paper2code.toml with ``[project]`` and one ``[[module]]`` per table."""
+    lines = ["[project]", f"name = {_toml_value(project)}", ""]
+    for table in modules:
+        lines.append("[[module]]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
+        lines.append("")
+    return "\n".join(lines)

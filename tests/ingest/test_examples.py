@@ -26,12 +26,21 @@ COPY = EXAMPLES / "copy_transformer"
 TINY_LM_HPARAMS = {
     "num_layers": 4, "d_model": 128, "d_ff": 344, "num_heads": 4, "dropout": 0.0,
     "learning_rate": 3e-4, "batch_size": 32, "warmup_steps": 200, "adam_beta1": 0.9,
-    "adam_beta2": 0.95, "weight_decay": 0.1, "vocab_size": 256, "max_seq_len": 128,
+    "adam_beta2": 0.95, "weight_decay": 0.1, "vocab_size": 256, "max_seq_len": 128, "max_steps": 5000,
+    "grad_clip": 1.0, "norm_eps": 1e-6, "adam_eps": 1e-8,
 }
 COPY_HPARAMS = {
     "num_layers": 2, "d_model": 64, "d_ff": 256, "num_heads": 4, "dropout": 0.1,
     "label_smoothing": 0.1, "warmup_steps": 400, "adam_beta1": 0.9, "adam_beta2": 0.98,
-    "adam_eps": 1e-9, "batch_size": 64, "vocab_size": 16,
+    "adam_eps": 1e-9, "batch_size": 64, "vocab_size": 16, "max_seq_len": 16, "max_steps": 2000,
+    "norm_eps": 1e-5,
+}
+# Table label -> {name: value}: what each hyperparameter table states (evidence.table must name it).
+TINY_LM_TABLES = {
+    "Architecture": {"num_layers": 4, "d_model": 128, "d_ff": 344, "num_heads": 4, "dropout": 0.0,
+                     "vocab_size": 256, "max_seq_len": 128},
+    "Optimisation": {"learning_rate": 3e-4, "batch_size": 32, "warmup_steps": 200, "max_steps": 5000,
+                     "adam_beta1": 0.9, "adam_beta2": 0.95, "weight_decay": 0.1, "grad_clip": 1.0},
 }
 # Values that only appear inside LaTeX comments: reading them means comments leaked into content.
 COMMENTED_VALUES = {"tiny_lm": ("batch_size", 64), "copy_transformer": ("d_model", 128)}
@@ -166,24 +175,35 @@ def test_tiny_lm_algorithm(tiny_lm: Paper) -> None:
 
 
 def _assert_hparams(paper: Paper, expected: dict[str, float]) -> None:
-    missing = []
+    """Each expected value is extracted, with evidence that quotes a sentence or cell and locates it."""
+    problems = []
     for name, value in expected.items():
         found = [h for h in paper.hyperparameter_values(name)
                  if isinstance(h.value, (int, float)) and math.isclose(h.value, value, rel_tol=1e-9)]
         if not found:
             got = [h.value for h in paper.hyperparameter_values(name)]
-            missing.append(f"{name}={value} (got {got})")
-            continue
+            problems.append(f"{name}={value} not extracted (got {got})")
         for h in found:
-            assert h.evidence.text.strip(), f"{name}: empty evidence"
-            assert h.evidence.section or h.evidence.table, f"{name}: evidence without a location"
-    assert not missing, "hyperparameters not extracted: " + ", ".join(missing)
+            if not h.evidence.text.strip() or not (h.evidence.section or h.evidence.table):
+                problems.append(f"{name}: evidence without text or location: {h.evidence}")
+    assert not problems, "\n".join(problems)
 
 
 def test_tiny_lm_hyperparameters_with_evidence(tiny_lm: Paper) -> None:
     _assert_hparams(tiny_lm, TINY_LM_HPARAMS)
     name, value = COMMENTED_VALUES["tiny_lm"]
     assert all(h.value != value for h in tiny_lm.hyperparameter_values(name))
+
+
+@pytest.mark.parametrize("caption_word", list(TINY_LM_TABLES))
+def test_tiny_lm_hyperparameters_from_each_table(tiny_lm: Paper, caption_word: str) -> None:
+    # Table 1 has a row label column; Table 2 is one header row over one row of values, no labels.
+    missing = []
+    for name, value in TINY_LM_TABLES[caption_word].items():
+        if not any(caption_word in (h.evidence.table or "") and isinstance(h.value, (int, float))
+                   and math.isclose(h.value, value) for h in tiny_lm.hyperparameter_values(name)):
+            missing.append(f"{name}={value}")
+    assert not missing, f"not read from the {caption_word} table: " + ", ".join(missing)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -237,5 +257,6 @@ def test_example_pdf(folder, title_word: str, last_number: int, core: dict[str, 
     assert paper.abstract.strip()
     assert {s.title for s in paper.sections} >= {"Introduction", "Model"}
     numbers = {e.number for e in paper.equations if e.number}
-    assert numbers >= {str(n) for n in range(1, last_number + 1)}
+    missing = sorted({str(n) for n in range(1, last_number + 1)} - numbers, key=int)
+    assert not missing, f"numbered equations not found in the PDF: {missing}"
     _assert_hparams(paper, core)

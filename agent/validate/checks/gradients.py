@@ -9,12 +9,13 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.autograd.gradcheck import GradcheckError
 
 from agent.validate.checks.common import CheckFailed, CheckSkipped, ModuleContext, check, flatten, fmt, short_error
 from agent.validate.checks.sizes import small_sizes
 
-PARAM_GRADCHECK_LIMIT = 200_000  # parameters (elements) checked in fast mode; above: inputs only
-SLOW_INPUT_LIMIT = 400  # input elements checked element by element; above: fast mode
+PARAM_GRADCHECK_LIMIT = 200_000  # parameters (elements) checked; above: inputs only
+SLOW_INPUT_LIMIT = 24  # inputs up to this many elements get the full Jacobian; above: fast mode
 
 
 class _Caller(nn.Module):
@@ -57,7 +58,7 @@ def _gradcheck(fn: Callable[..., tuple[torch.Tensor, ...]], args: tuple[torch.Te
                kind: str, fast: bool, where: str) -> None:
     try:
         torch.autograd.gradcheck(fn, args, fast_mode=fast, eps=1e-6, atol=1e-5, rtol=1e-3, nondet_tol=0.0)
-    except torch.autograd.gradcheck.GradcheckError as exc:
+    except GradcheckError as exc:
         text = str(exc)
         match = re.search(r"output (\d+) with respect to input (\d+)", text)
         if match:

@@ -1,0 +1,182 @@
+"""Display equations from PDFs: LaTeX reconstruction from span geometry, equation numbers,
+and the equations of real papers."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.ingest.pdf_layout import Line, Span
+from agent.ingest.pdf_math import equation_context, is_prose, number_chunk, spans_to_latex
+from agent.ingest.pdf_worker import parse_pdf_in_process
+from agent.types import IngestLimits, Paper
+from tests.conftest import require_shared
+
+BASE = 100.0
+
+
+def sp(text: str, x0: float, base: float = BASE, size: float = 10.0, font: str = "CMMI10",
+       width: float | None = None) -> Span:
+    """A span as PyMuPDF reports it: bbox from the baseline and the font size."""
+    w = width if width is not None else 0.5 * size * len(text)
+    return Span(text, x0, base - 0.75 * size, x0 + w, base + 0.25 * size, size, font, 0, base)
+
+
+def test_subscript_from_smaller_lower_span() -> None:
+    assert spans_to_latex([sp("d", 0), sp("model", 5.2, BASE + 1.5, 7, "NimbusRomNo9L-Regu")]) == "d_{model}"
+
+
+def test_stacked_superscript_and_subscript() -> None:
+    latex = spans_to_latex([sp("W", 0), sp("O", 9.5, BASE - 3.6, 7), sp("i", 9.5, BASE + 1.5, 7)])
+    assert latex == "W_{i}^{O}"
+
+
+def test_superscript_chain_keeps_sign_and_digits_together() -> None:
+    spans = [sp("lrate", 0, font="CMR10"), sp("=", 30, font="CMR10"), sp("d", 40),
+             sp("-", 45.5, BASE - 3.6, 7, "CMSY7"), sp("0.5", 49.5, BASE - 3.6, 7, "CMR7")]
+    assert spans_to_latex(spans) == r"\mathrm{lrate} = d^{-0.5}"
+
+
+def test_fraction_from_numerator_above_denominator() -> None:
+    spans = [
+        sp("Attention(", 0, font="CMR10"), sp("Q, K, V", 50), sp(") = softmax(", 85, font="CMR10"),
+        sp("QK", 150, BASE - 6.8), sp("T", 160.5, BASE - 10.4, 7),
+        sp("√", 146, BASE - 0.3, font="CMSY10", width=8), sp("d", 154, BASE + 7.4), sp("k", 159.2, BASE + 8.9, 7),
+        sp(")", 168, font="CMR10", width=4), sp("V", 172, width=6),
+    ]
+    latex = spans_to_latex(spans)
+    assert latex == r"\mathrm{Attention}(Q, K, V) = \mathrm{softmax}(\frac{QK^{T}}{\sqrt{d_{k}}})V"
+
+
+def test_greek_symbols_and_operators_become_commands() -> None:
+    spans = [sp("α", 0), sp("≤", 8, font="CMSY10"), sp("β", 16), sp("·", 24, font="CMSY10"),
+             sp("γ", 30), sp("⊙", 38, font="CMSY10"), sp("x", 46), sp("−", 52, font="CMSY10"), sp("ε", 60)]
+    assert spans_to_latex(spans) == r"\alpha \leq \beta\cdot\gamma\odot x - \varepsilon"
+
+
+def test_named_functions() -> None:
+    spans = [sp("FFN(", 0, font="CMR10"), sp("x", 22), sp(") = max(0", 28, font="CMR10"), sp(",", 75),
+             sp("x", 80), sp(") + exp(", 86, font="CMR10"), sp("x", 130), sp(") + log(", 136, font="CMR10"),
+             sp("x", 175), sp(")", 181, font="CMR10")]
+    assert spans_to_latex(spans) == r"\mathrm{FFN}(x) = \max(0, x) + \exp(x) + \log(x)"
+
+
+def test_sum_with_limits_above_and_below() -> None:
+    # geometry as in the RMSNorm paper: the display sum's box sits above the baseline
+    total = Span("∑", 20, BASE - 10, 34, BASE - 3, 10, "CMEX10", 0, BASE - 9.4)
+    upper = Span("m", 24, BASE - 17, 31, BASE - 11, 7, "CMMI7", 0, BASE - 12.4)
+    lower = [Span("j", 21, BASE + 7, 24, BASE + 13, 7, "CMMI7", 0, BASE + 11.8),
+             Span("=1", 24, BASE + 7, 33, BASE + 13, 7, "CMR7", 0, BASE + 11.8)]
+    spans = [sp("a", 0), sp("=", 10, font="CMR10"), total, upper, *lower, sp("w", 36), sp("j", 41.2, BASE + 1.5, 7)]
+    assert spans_to_latex(spans) == r"a = \sum_{j = 1}^{m}w_{j}"
+
+
+def test_tall_radical_covers_the_rest_of_the_expression() -> None:
+    radical = Span("√", 20, 80, 30, 112, 10, "CMEX10", 0, 88)
+    spans = [sp("σ", 0), sp("=", 9, font="CMR10"), radical, sp("1", 32, BASE - 6.8, font="CMR10"),
+             sp("n", 32, BASE + 6.8), sp("x", 40), sp("2", 45.2, BASE - 3.6, 7, "CMR7")]
+    assert spans_to_latex(spans) == r"\sigma = \sqrt{\frac{1}{n}x^{2}}"
+
+
+def test_accent_over_letter() -> None:
+    bar = Span("¯", 0.5, 90, 5, 93, 10, "CMR10", 0, BASE)
+    assert spans_to_latex([bar, sp("a", 0), sp("i", 5.3, BASE + 1.5, 7)]) == r"\bar{a}_{i}"
+
+
+def test_blackboard_and_calligraphic_fonts() -> None:
+    spans = [sp("W", 0), sp("∈", 10, font="CMSY10"), sp("R", 20, font="MSBM10"),
+             sp("d", 27.5, BASE - 3.6, 7), sp(",", 32), sp("L", 38, font="CMSY10")]
+    assert spans_to_latex(spans) == r"W \in \mathbb{R}^{d}, \mathcal{L}"
+
+
+def test_empty_input() -> None:
+    assert spans_to_latex([]) == ""
+
+
+def _line(spans: list[Span]) -> Line:
+    return Line(spans, page=0, col=0)
+
+
+def test_equation_number_at_the_right_edge() -> None:
+    line = _line([sp("y", 200), sp("=", 210, font="CMR10"), sp("x", 220), sp("(3)", 490, font="CMR10", width=12)])
+    found = number_chunk(line, col_right=504)
+    assert found is not None and found[0] == "3"
+    assert [s.text for s in found[1]] == ["y", "=", "x"]
+
+
+def test_appendix_equation_number() -> None:
+    line = _line([sp("y", 200), sp("(A.2)", 480, font="CMR10", width=22)])
+    assert number_chunk(line, col_right=504)[0] == "A.2"
+
+
+def test_prose_ending_with_a_reference_is_not_numbered() -> None:
+    words = "as shown in the experiments described in equation"
+    line = _line([sp(words, 108, font="NimbusRomNo9L-Regu", width=360), sp("(3)", 490, font="NimbusRomNo9L-Regu")])
+    assert number_chunk(line, col_right=504) is None
+
+
+def test_number_far_from_the_margin_is_not_an_equation_number() -> None:
+    line = _line([sp("y", 200), sp("(3)", 300, font="CMR10", width=12)])
+    assert number_chunk(line, col_right=504) is None
+
+
+def test_is_prose() -> None:
+    assert is_prose([sp("we train the model with dropout", 0, font="NimbusRomNo9L-Regu")])
+    assert not is_prose([sp("y", 0), sp("= max(0,", 10, font="CMR10"), sp("x", 60)])
+
+
+def test_equation_context_takes_the_neighbouring_sentences() -> None:
+    ctx = equation_context("Intro text here. We compute the output as:", "where W is a matrix. Next part.")
+    assert ctx == "We compute the output as: where W is a matrix."
+
+
+# ---------------------------------------------------------------------------------------------
+# Real papers (in-process: the child-process path is tested in test_pdf.py)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def transformer() -> Paper:
+    return parse_pdf_in_process(require_shared("transformer", "paper.pdf"), IngestLimits())
+
+
+def test_transformer_equations_have_their_numbers(transformer: Paper) -> None:
+    paper = transformer
+    assert [e.number for e in paper.equations if e.number] == ["1", "2", "3"]
+    eq1 = paper.equation("1")
+    assert eq1.latex == r"\mathrm{Attention}(Q, K, V) = \mathrm{softmax}(\frac{QK^{T}}{\sqrt{d_{k}}})V"
+    assert eq1.page == 4 and eq1.section == "Scaled Dot-Product Attention"
+    assert "softmax" in eq1.raw_text and eq1.environment == "pdf"
+    assert "matrix of outputs" in eq1.context
+    assert paper.equation("2").latex == r"\mathrm{FFN}(x) = \max(0, xW_{1} + b_{1})W_{2} + b_{2}"
+    assert r"d_{model}^{-0.5}" in paper.equation("3").latex and r"\min(" in paper.equation("3").latex
+
+
+def test_transformer_unnumbered_display_equations(transformer: Paper) -> None:
+    unnumbered = [e for e in transformer.equations if e.number is None]
+    latex = " ".join(e.latex for e in unnumbered)
+    assert r"\mathrm{MultiHead}(Q, K, V)" in latex
+    assert r"\sin(pos/10000^{2i/d_{model}})" in latex
+    assert [e.id for e in transformer.equations] == [f"eq{k}" for k in range(1, len(transformer.equations) + 1)]
+
+
+@pytest.mark.parametrize(("paper", "numbers", "number", "pieces"), [
+    ("rmsnorm", 10, "3", [r"\sqrt{\frac{1}{n}\sum_{i = 1}^{n}", r"\mu = \frac{1}{n}"]),
+    ("glu_variants", 6, "1", [r"\max(0, xW_{1} + b_{1})W_{2} + b_{2}"]),
+    ("layernorm", 20, "1", [r"\top", "="]),
+])
+def test_numbered_equations_of_other_papers(paper: str, numbers: int, number: str, pieces: list[str]) -> None:
+    parsed = parse_pdf_in_process(require_shared(paper, "paper.pdf"), IngestLimits())
+    found = [e.number for e in parsed.equations if e.number]
+    assert len(found) >= numbers
+    assert [int(n) for n in found[:5]] == [1, 2, 3, 4, 5]
+    eq = parsed.equation(number)
+    for piece in pieces:
+        assert piece in eq.latex
+
+
+def test_two_column_equations_keep_their_numbers() -> None:
+    paper = parse_pdf_in_process(require_shared("relative_position_shaw", "paper.pdf"), IngestLimits())
+    numbered = {e.number: e for e in paper.equations if e.number}
+    assert {"1", "2", "3", "4"} <= set(numbered)
+    assert numbered["1"].latex == r"z_{i} = \sum_{j = 1}^{n}\alpha_{ij}(x_{j}W^{V})"
+    assert r"\frac{" in numbered["2"].latex and r"\sqrt{d_{z}}" in numbered["2"].latex
