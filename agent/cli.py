@@ -20,7 +20,7 @@ from agent.errors import UserError
 COMMANDS: dict[str, tuple[str | None, str]] = {
     "ingest": ("ingest", "Read a paper (PDF, LaTeX file/folder, arXiv archive) into structured JSON."),
     "equation": ("equation", "Compile a LaTeX equation into verified torch code."),
-    "generate": (None, "Turn a paper into a validated Lightning project. (issue #5)"),
+    "generate": ("generate", "Turn a paper into a validated Lightning project. (issue #5)"),
     "validate": ("validate", "Validate an implementation described by paper2code.toml."),
     "chat": (None, "Refine an implementation turn by turn, one git commit per turn. (issue #7)"),
     "eval": (None, "Score generated implementations (CI). (issue #8)"),

@@ -360,7 +360,7 @@ class ValidateOptions:
     cpu_factor: float = 2.0  # CPU-seconds limit = cpu_factor * wall limit + 5 (all threads)
     memory_mb: int | None = None  # per sandbox; None = the manifest's or 4096
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    threads: int = 2  # torch threads in the worker
+    threads: int = 1  # torch threads per check (tiny configs gain nothing from more; fair on shared CPUs)
     max_pids: int = 256  # processes + threads in the sandbox (pids cgroup)
     output_cap_bytes: int = 4 * 1024 * 1024  # per check; more output ends the check
     seed: int = 0
@@ -446,6 +446,44 @@ class CommitInfo(JsonMixin):
     summary: str  # first line of the message
     ours: bool  # made by paper2code (carries the Generated-by trailer)
     date: str  # ISO 8601
+
+
+# ---------------------------------------------------------------------------------------------
+# Drafting agent (agent.loop): limits of one run, and what it came to
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class AgentLimits(JsonMixin):
+    """Limits of one drafting run (a resumed run continues the same counts). None = no limit."""
+
+    max_steps: int | None = 40  # model turns
+    max_tokens: int | None = None  # input + output + cache-read + cache-write tokens, all calls
+    max_cost_usd: float | None = 5.0  # by the price table of agent.llm.cost
+    max_wall_s: float | None = None  # seconds of this invocation
+
+
+@dataclass
+class RepairAttempt(JsonMixin):
+    """One repair round: the failures sent back to the model and the verdict that followed."""
+
+    attempt: int
+    failures: list[str]  # "[fail] reference on attention: ..." (one line each)
+    verdict_before: str  # "2/3 checks pass"
+    verdict_after: str | None = None  # set when the model submits again
+
+
+@dataclass
+class AgentResult(JsonMixin):
+    """How a drafting run ended. ``outcome``: "passed" (submitted and validated), "failed"
+    (validation still failed once repairs were spent) or "stopped" (a limit was reached)."""
+
+    outcome: Literal["passed", "failed", "stopped"]
+    steps: int
+    repairs: list[RepairAttempt]
+    message: str  # one line naming the cause when not passed
+    summary: str = ""  # the model's closing summary
+    report: ValidationReport | None = None  # the final validation, when one ran
 
 
 # ---------------------------------------------------------------------------------------------

@@ -54,11 +54,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", default=str(REPO.parent / "shared" / "papers" / "rcb"))
     parser.add_argument("--json", default=None, help="write every outcome to this file")
+    parser.add_argument("--only", default=None, help="comma-separated paper folders to run (default: all)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every equation's outcome")
     args = parser.parse_args()
 
     root = Path(args.papers)
     papers = sorted(p for p in root.iterdir() if (p / "paper.tex").exists())
+    if args.only:
+        papers = [p for p in papers if p.name in args.only.split(",")]
     if not papers:
         print(f"no papers under {root}", file=sys.stderr)
         return 2

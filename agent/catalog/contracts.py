@@ -14,11 +14,11 @@ from agent.types import Component, ShapeContract
 
 
 def expressible(contract: ShapeContract) -> bool:
-    """Whether the validator can run the contract as written: it needs inputs, module arguments one
-    level deep, and the component itself as the target (a ``host`` contract needs the host rendered
-    with this component in its slot)."""
+    """Whether the validator can run the contract as written: it needs tensor inputs and a tensor
+    output (not a schedule's float), module arguments one level deep, and the component itself as the
+    target (a ``host`` contract needs the host rendered with this component in its slot)."""
     nested = any("modules" in spec for spec in contract.modules.values())
-    return bool(contract.inputs) and contract.host is None and not nested
+    return bool(contract.inputs) and contract.output is not None and contract.host is None and not nested
 
 
 def manifest_module(

@@ -7,10 +7,11 @@ config.yaml and NOTES.md can each say where it came from.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.catalog import get
+from agent.catalog import get, render
 from agent.draft.families import FamilySpec
 from agent.draft.values import Value, ValueResolver, coerce, kind_of
 from agent.draft.wiring import Wiring
@@ -50,6 +51,19 @@ class Settings:
         return next((v for v in self.training if v.name == name), None)
 
 
+def init_args(name: str, params: dict[str, Any]) -> list[str]:
+    """The constructor arguments of component ``name``'s main class as rendered with ``params``."""
+    component = get(name)
+    source = render(name, **params)
+    symbol = params.get("class_name", component.symbol)
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef) and node.name == symbol:
+            init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+            if init is not None:
+                return [a.arg for a in init.args.args[1:] + init.args.kwonlyargs]
+    return []
+
+
 def _catalog_reason(component: str) -> str:
     return f"not stated in the paper: default of the catalog component {component} ({get(component).paper})"
 
@@ -74,8 +88,9 @@ def _model_fields(plan: Plan, wiring: Wiring, resolver: ValueResolver) -> list[V
     if wiring.family.name == "diffusion":
         components = ["unet_denoiser", wiring.model]
     for name in components:
+        args = init_args(name, wiring.params.get(name, {}))
         for param, spec in get(name).params.items():
-            if spec.slot is None and param not in get(name).fixed:
+            if spec.slot is None and param not in get(name).fixed and param in args:
                 add(name, param, spec.canonical)
     if wiring.family.name == "diffusion":
         size = resolver.resolve("image_size", "int", 32, "not stated in the paper: 32x32 images, as CIFAR-10")
@@ -152,7 +167,7 @@ def _tiny(spec: FamilySpec, model: list[Value], nested: list[tuple[str, Value]],
 
 def _training(plan: Plan, wiring: Wiring, model: list[Value], resolver: ValueResolver) -> list[Value]:
     values: list[Value] = []
-    schedule = wiring.component("lr_schedule")
+    schedule = next((n for n in wiring.training_names if get(n).slot == "lr_schedule"), None)
     noam = schedule == "inverse_sqrt_warmup"
     lr = resolver.from_plan("learning_rate", "float")
     if lr is None:
@@ -187,7 +202,7 @@ def _training(plan: Plan, wiring: Wiring, model: list[Value], resolver: ValueRes
             kind = kind_of(spec.default)
             name = spec.canonical or param
             values.append(resolver.resolve(name, kind, spec.default, _catalog_reason(schedule)))
-    loss = wiring.component("loss")
+    loss = next((n for n in wiring.training_names if get(n).slot == "loss"), None)
     if loss == "label_smoothed_cross_entropy":
         values.append(resolver.resolve("label_smoothing", "float", 0.1, _catalog_reason(loss)))
     return values
@@ -196,7 +211,7 @@ def _training(plan: Plan, wiring: Wiring, model: list[Value], resolver: ValueRes
 def _tiny_training(spec: FamilySpec, training: list[Value], tiny: dict[str, Any], wiring: Wiring) -> dict[str, Any]:
     out = {v.name: v.value for v in training}
     out.update({k: v for k, v in spec.tiny_training.items() if k in out})
-    schedule = wiring.component("lr_schedule")
+    schedule = next((n for n in wiring.training_names if get(n).slot == "lr_schedule"), None)
     peak = float(spec.tiny_training["learning_rate"])
     if schedule == "inverse_sqrt_warmup":
         warmup = int(out["warmup_steps"])

@@ -13,6 +13,7 @@ import ast
 import io
 import logging
 import re
+import textwrap
 import tokenize
 from dataclasses import dataclass
 
@@ -95,6 +96,7 @@ def render_references(components: list[str], header: str) -> str | None:
         return None
     imports: list[str] = []
     bodies: list[str] = []
+    listing: list[str] = []
     for filename in sorted(files):
         component = files[filename]
         source = (components_dir() / filename).read_text(encoding="utf-8")
@@ -104,8 +106,11 @@ def render_references(components: list[str], header: str) -> str | None:
         file_imports, docstring, rest = _split(renamed)
         imports += file_imports
         first = (docstring or filename).strip().splitlines()[0].rstrip(".")
-        bodies.append(f"# {first} (catalog: {filename})\n\n\n{rest}")
-    text = '"""' + header.strip() + '\n"""\n\n' + "\n".join(merge_imports(imports)) + "\n\n\n"
+        listing.append(f"- {filename}: {first}")
+        bodies.append(rest)
+    doc = header.strip() + "\n\nFrom paper2code's catalog:\n\n" + "\n".join(
+        textwrap.fill(line, width=116, subsequent_indent="  ") for line in listing)
+    text = '"""' + doc + '\n"""\n\n' + "\n".join(merge_imports(imports)) + "\n\n\n"
     return text + "\n\n\n".join(bodies) + "\n"
 
 
@@ -118,7 +123,8 @@ def _function_inputs(source: str, name: str) -> list[str]:
 def _label(eq: PlannedEquation) -> str:
     if eq.number:
         return f"Eq. ({eq.number}) of the paper"
-    return f"An unnumbered equation of the paper ({eq.section})" if eq.section else "An unnumbered equation of the paper"
+    where = f" ({eq.section})" if eq.section else ""
+    return f"An unnumbered equation of the paper{where}"
 
 
 def _compiled_source(eq: PlannedEquation) -> str | None:
@@ -126,13 +132,12 @@ def _compiled_source(eq: PlannedEquation) -> str | None:
         return eq.source
     if not eq.compiled:
         return None
-    from agent.equations import compile_equation
-    from agent.errors import UserError
-
     try:
+        from agent.equations import compile_equation
+
         return compile_equation(eq.latex).source
-    except UserError as exc:
-        log.info("equation %s does not compile: %s", eq.number, exc)
+    except Exception as exc:  # the plan said it compiled; a failure now is reported, not fatal
+        log.warning("equation %s does not compile: %s", eq.number, exc)
         return None
 
 

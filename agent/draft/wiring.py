@@ -19,6 +19,7 @@ from agent.types import Component, Plan
 
 MODEL_SLOTS = ("model", "diffusion")
 TRAINING_SLOTS = ("loss", "lr_schedule")
+TRAINING_SUPPORTED = ("label_smoothed_cross_entropy", "inverse_sqrt_warmup", "warmup_cosine")
 # Slots the skeleton of a family uses beyond the model's own slot parameters.
 EXTRA_SLOTS = {"linear": ("lora_linear",), "guidance": ("classifier_free_guidance",), "denoiser": ("unet_denoiser",),
                "sampler": ("ddim_sampler",)}
@@ -160,17 +161,16 @@ def wire(plan: Plan, spec: FamilySpec) -> Wiring:
     if spec.name == "diffusion" and "unet_denoiser" not in names:
         names.append("unet_denoiser")
     order, params = _walk(names, choices, spec, notes)
-    used = set(order) | {c.component for s, c in choices.items() if s in TRAINING_SLOTS}
-    for slot, choice in sorted(choices.items()):
-        if choice.component not in used and choice not in unused:
-            unused.append(choice)
-    position = choices.get("position")
-    if position is not None and position.component not in order:
-        notes.append(f"{position.component} is not used: no component of this model takes it "
-                     f"({', '.join(order)})")
-    training_names = [choices[s].component for s in TRAINING_SLOTS if s in choices]
+    training_names = [choices[s].component for s in TRAINING_SLOTS
+                      if s in choices and choices[s].component in TRAINING_SUPPORTED]
     training_params = {choices[s].component: {k: v for k, v in choices[s].params.items()
                                               if k in get(choices[s].component).params}
-                       for s in TRAINING_SLOTS if s in choices}
-    return Wiring(spec, choices, top, names, params, order, training_names, training_params, notes,
-                  [u for u in unused if u.slot not in TRAINING_SLOTS])
+                       for s in TRAINING_SLOTS if s in choices and choices[s].component in training_names}
+    used = set(order) | set(training_names)
+    position = choices.get("position")
+    if position is not None and position.component not in used:
+        notes.append(f"{position.component} is not used: no component of this model takes it "
+                     f"({', '.join(order)})")
+    unused += [c for slot, c in sorted(choices.items())
+               if c.component not in used and c not in unused and slot != "position"]
+    return Wiring(spec, choices, top, names, params, order, training_names, training_params, notes, unused)

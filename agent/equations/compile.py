@@ -11,10 +11,10 @@ from typing import Any
 from agent.equations import ir
 from agent.equations.meaning import Resolver
 from agent.equations.names import python_name
-from agent.equations.parser import parse_statements
 from agent.equations.resolve import analyse
 from agent.equations.shapes import RankInference, hint_letters, name_dims, nodes, parse_shapes_option
 from agent.equations.source import input_shape, output_shapes, render
+from agent.equations.statements import parse_statements
 from agent.equations.typecheck import Typer
 from agent.equations.verify import all_dims, verify
 from agent.errors import UnsupportedNotation, UserError

@@ -8,6 +8,7 @@ temporaries. Scalars may be Python numbers or 0-d tensors, so torch functions re
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from agent.equations import ir
@@ -66,6 +67,7 @@ class Lowerer:
         self.lines: list[str] = []
         self.names: set[str] = set(program.inputs) | set(program.sizes) | set(program.locals)
         self.index_letters = set(program.index_dims)
+        self.temps: list[tuple[str, str]] = []  # (name, base) of hoisted temporaries
 
     # -- helpers ---------------------------------------------------------------------------------
     def temp(self, base: str, code: Code, at: int | None = None) -> Code:
@@ -73,8 +75,25 @@ class Lowerer:
         while name in self.names:
             name, k = f"{base}{k}", k + 1
         self.names.add(name)
+        self.temps.append((name, base))
         self.lines.insert(len(self.lines) if at is None else at, f"{name} = {code.text}")
         return Code(name, 100, code.kind)
+
+    def renumber(self) -> None:
+        """Number temporaries in the order they are defined (``weights`` before ``weights2``)."""
+        mapping: dict[str, str] = {}
+        for base in dict.fromkeys(b for _, b in self.temps):
+            names = [n for n, b in self.temps if b == base]
+            order = sorted(names, key=lambda n: next(i for i, x in enumerate(self.lines) if x.startswith(f"{n} = ")))
+            fresh = [base] + [f"{base}{k}" for k in range(2, len(names) + 1)]
+            mapping.update({old: new for old, new in zip(order, fresh, strict=True) if old != new})
+        if not mapping:
+            return
+        pattern = re.compile(r"\b(" + "|".join(map(re.escape, mapping)) + r")\b")
+        for i, line in enumerate(self.lines):
+            parts = line.split('"')
+            parts[::2] = [pattern.sub(lambda m: mapping[m.group(1)], p) for p in parts[::2]]
+            self.lines[i] = '"'.join(parts)
 
     def fit(self, code: Code, node: ir.Expr, limit: int = 40, at: int | None = None) -> Code:
         """Hoist a long operand into a named temporary so lines stay readable."""

@@ -3,8 +3,7 @@
 Precedence, loosest first: statement relations (``=``), ``+``/``-``, products (explicit
 ``\\cdot``, ``\\times``, ``\\odot``, ``*``, ``/`` and implicit juxtaposition), unary minus,
 scripts (``^``, ``_``, primes), atoms. A ``\\sum`` body extends over the product that follows it.
-A system is split into statements at line breaks, and at ``\\quad`` or top-level commas that
-separate two equations.
+Splitting a system into statements lives in :mod:`agent.equations.statements`.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from agent.equations.tokens import (
     GREEK_VARIANTS,
     SYMBOL_COMMANDS,
     Token,
-    tokenize,
 )
 from agent.errors import UnsupportedNotation
 
@@ -33,7 +31,7 @@ CONNECTIVE_WORDS = {"where", "with", "and", "for", "if", "when", "s", "st", "the
 CLOSERS = {")", "]", "}", "|", "‖", "rangle", ",", ";", "=", ":", "rfloor", "rceil"}
 
 
-def _symbol_op(tok: Token) -> str | None:
+def symbol_op(tok: Token) -> str | None:
     """The operator a token stands for (``\\cdot`` -> ``cdot``), or None."""
     if tok.kind == "OP":
         return tok.value
@@ -61,7 +59,7 @@ class Parser:
         return tok
 
     def op(self, k: int = 0) -> str | None:
-        return _symbol_op(self.peek(k))
+        return symbol_op(self.peek(k))
 
     def at(self, *values: str) -> bool:
         return self.op() in values
@@ -69,6 +67,8 @@ class Parser:
     def expect(self, value: str) -> None:
         if not self.at(value):
             tok = self.peek()
+            if tok.kind == "CMD" and SYMBOL_COMMANDS.get(tok.value) == "mid" or tok.is_op("|") and value != "|":
+                raise UnsupportedNotation("unsupported LaTeX construct: conditional bar '|' as in p(a | b)")
             if tok.kind == "CMD":
                 raise UnsupportedNotation(f"unsupported LaTeX construct {_show(tok)} here")
             raise UnsupportedNotation(f"malformed equation: expected '{value}' but found '{_show(tok)}'")
@@ -142,12 +142,14 @@ class Parser:
             return True
         if tok.kind == "CMD":
             op = SYMBOL_COMMANDS.get(tok.value)
-            return op is None or op in ("langle", "‖", "nabla", "partial", "infty", "dots", "lfloor", "lceil")
+            if op == "‖":
+                return self.norms == 0
+            return op is None or op in ("langle", "nabla", "partial", "infty", "dots", "lfloor", "lceil")
         if tok.kind == "OP":
             if tok.value in ("(", "[", "{"):
                 return True
             if tok.value == "|":
-                return self.bars == 0
+                return False
             if tok.value == "‖":
                 return self.norms == 0
         return False
@@ -178,6 +180,11 @@ class Parser:
                 break
         if sub is not None or sup is not None or primes:
             node = ast.Script(node, sub, sup, primes)
+        if self.at("[") and isinstance(node, ast.Sym) and node.kind == "word" and len(node.name) > 1:
+            self.next()
+            args = self.arguments("]")
+            self.expect("]")
+            node = ast.Apply(node, args)
         if self.at("(") and _is_callable(node):
             node = self.application(node)
             if self.at("_", "^"):
@@ -485,7 +492,7 @@ def _is_single_letter(node: ast.Node) -> bool:
 def _word_sym(tok: Token) -> ast.Sym:
     if tok.kind == "WORD" and len(tok.value) > 1:
         return ast.Sym(tok.value, "word")
-    return ast.Sym(tok.value, "letter")
+    return ast.Sym(tok.value, "letter", font="rm" if tok.upright else None)
 
 
 def _mark(node: ast.Node, bold: bool = False, font: str | None = None) -> ast.Node:
@@ -506,91 +513,3 @@ def _show(tok: Token) -> str:
     if tok.kind == "EOF":
         return "end of equation"
     return tok.value
-
-
-def split_statements(tokens: list[Token]) -> tuple[list[list[Token]], list[str]]:
-    """Split a token list into the token lists of its statements; returns (parts, notes)."""
-    lines: list[list[Token]] = [[]]
-    for tok in tokens:
-        if tok.kind == "EOF":
-            continue
-        if tok.kind == "NEWLINE":
-            lines.append([])
-        else:
-            lines[-1].append(tok)
-    parts: list[list[Token]] = []
-    notes: list[str] = []
-    for line in lines:
-        for part in _split_line(line):
-            part = _trim(part)
-            if not part:
-                continue
-            if part[0].is_op("=") or (part[0].kind == "CMD" and _symbol_op(part[0]) in RELATIONS | {"<=", ">="}):
-                notes.append("a continuation line of a derivation was not compiled")
-                continue
-            if not any(_symbol_op(t) in DEFINE for t in part) and parts:
-                if part[0].kind == "WORD" and part[0].value.lower() in CONNECTIVE_WORDS \
-                        or any(_symbol_op(t) in RELATIONS for t in part):
-                    notes.append(f"condition clause dropped: {' '.join(t.value for t in part)}")
-                    continue
-            parts.append(part)
-    return parts, notes
-
-
-def _split_line(line: list[Token]) -> list[list[Token]]:
-    """Split at ``\\quad`` or top-level ``,``/``;`` when both sides are equations."""
-    pieces: list[list[Token]] = [[]]
-    depth = 0
-    for tok in line:
-        if tok.kind in ("LBRACE",) or tok.is_op("(", "[") or (tok.kind == "CMD" and tok.value == "langle"):
-            depth += 1
-        elif tok.kind in ("RBRACE",) or tok.is_op(")", "]") or (tok.kind == "CMD" and tok.value == "rangle"):
-            depth -= 1
-        if depth == 0 and (tok.kind == "QUAD" or tok.is_op(",", ";")):
-            pieces[-1].append(Token("SPLIT", tok.value, tok.pos))
-            pieces.append([])
-            continue
-        pieces[-1].append(tok)
-    # Re-join pieces that are not separate statements (e.g. the comma of "f(x), y" at depth 0).
-    out: list[list[Token]] = []
-    for piece in pieces:
-        body = [t for t in piece if t.kind != "SPLIT"]
-        has_def = any(_symbol_op(t) in DEFINE for t in body)
-        is_clause = bool(body) and (body[0].kind == "WORD" and body[0].value.lower() in CONNECTIVE_WORDS
-                                    or any(_symbol_op(t) in RELATIONS for t in body))
-        if out and not has_def and not is_clause and body:
-            sep = out[-1][-1] if out[-1] and out[-1][-1].kind == "SPLIT" else None
-            if sep is not None and sep.value in (",", ";"):
-                out[-1] = out[-1][:-1] + [Token("OP", sep.value, sep.pos)] + piece
-                continue
-        out.append(piece)
-    return [[t for t in piece if t.kind != "SPLIT"] for piece in out]
-
-
-def _trim(part: list[Token]) -> list[Token]:
-    """Drop a leading connective (``where``) and trailing punctuation."""
-    while part and part[0].kind == "WORD" and part[0].value.lower() in ("where", "with", "and", "then") \
-            and any(_symbol_op(t) in DEFINE for t in part):
-        part = part[1:]
-    while part and (part[-1].is_op(",", ".", ";") or part[-1].kind == "QUAD"):
-        part = part[:-1]
-    return part
-
-
-def parse_statements(latex: str) -> tuple[list[ast.Statement], list[str]]:
-    """Parse a display equation (possibly a system) into statements; returns (statements, notes)."""
-    tokens = tokenize(latex)
-    parts, notes = split_statements(tokens)
-    if not parts:
-        raise UnsupportedNotation("empty equation")
-    statements = []
-    for part in parts:
-        parser = Parser([*part, Token("EOF", "", part[-1].pos + 1)])
-        stmt = parser.statement()
-        stmt.text = _source_text(latex, part)
-        statements.append(stmt)
-    return statements, notes
-
-
-def _source_text(latex: str, part: list[Token]) -> str:
-    return " ".join(t.value if t.kind != "CMD" else "\\" + t.value for t in part)

@@ -18,6 +18,11 @@ import numpy as np
 from agent.equations import ir
 
 Key = tuple[Any, ...]
+MAX_ELEMENTS = 2_000_000  # element evaluations per check; beyond, the check is reported as not run
+
+
+class TooLarge(Exception):
+    """The element-wise evaluation would take too long."""
 
 
 def _safe(fn: Callable[..., float]) -> Callable[..., float]:
@@ -78,6 +83,7 @@ class Reference:
         self.inputs: dict[str, np.ndarray] = {}
         self.values: dict[str, np.ndarray] = {}
         self.memo: dict[Key, float] = {}
+        self.evaluations = 0
 
     def size(self, dim: ir.Dim) -> int:
         return self.sizes[dim.find().id]
@@ -125,6 +131,9 @@ class Reference:
         key = (id(node), b, tuple(env[x] for x in ty.idx), pos)
         if key in self.memo:
             return self.memo[key]
+        self.evaluations += 1
+        if self.evaluations > MAX_ELEMENTS:
+            raise TooLarge(f"more than {MAX_ELEMENTS} element evaluations")
         method = getattr(self, "_" + type(node).__name__.lower())
         value = float(method(node, b, env, pos))
         self.memo[key] = value

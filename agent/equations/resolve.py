@@ -10,12 +10,10 @@ intermediate; a name defined by an equation in the context is a call of that equ
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from agent.equations import ast, ir
-from agent.equations.functions import FUNCTION_LETTERS, lookup
+from agent.equations import ast
 from agent.equations.names import base_name, join, python_name, script_text
 from agent.errors import UnsupportedNotation
 
@@ -114,7 +112,8 @@ def _range(letter: str, lower: ast.Node | None, upper: ast.Node | None) -> Bound
     if upper is None:
         if low in (None, 0, 1):
             return Bound()
-        raise UnsupportedNotation(f"unsupported LaTeX construct: sum over {letter} from a lower limit other than 0 or 1")
+        raise UnsupportedNotation(
+            f"unsupported LaTeX construct: sum over {letter} from a lower limit other than 0 or 1")
     if low in (1, None):
         if isinstance(upper, ast.Num) and upper.value == int(upper.value):
             return Bound(size=int(upper.value))
@@ -170,6 +169,10 @@ def analyse(statements: list[ast.Statement]) -> Analysis:
                         bound.add(letter)
                         result.bounds.setdefault(letter, Bound())
                 elif isinstance(node, ast.Script):
+                    base = node.base
+                    if isinstance(base, ast.Sym) and isinstance(node.sup, ast.Sym) and node.sup.kind == "letter" \
+                            and node.sup.name.islower() and node.sup.name != "e":
+                        sup_bases.setdefault(node.sup.name, set()).add(base.name)
                     if side_is_lhs and node is side:
                         continue
                     letters = index_candidates(node.sub)
@@ -179,10 +182,6 @@ def analyse(statements: list[ast.Statement]) -> Analysis:
                         for inner, _ in walk(node.sub):
                             if (letter := _letter(inner)) is not None:
                                 arith_sub_letters.add(letter)
-                    base = node.base
-                    if isinstance(base, ast.Sym) and isinstance(node.sup, ast.Sym) and node.sup.kind == "letter" \
-                            and node.sup.name.islower() and node.sup.name != "e":
-                        sup_bases.setdefault(node.sup.name, set()).add(base.name)
                 elif not in_sub and not side_is_lhs and id(node) not in sup_symbols \
                         and (letter := _letter(node)) is not None:
                     value_letters.add(letter)

@@ -211,7 +211,7 @@ class RankInference:
         lr, rr = self.estimate(left), self.estimate(right)
         lu, ru = self._unknown(left), self._unknown(right)
         changed = False
-        latin = [u is not None and not u.greek and u.slots == 0 for u in (lu, ru)]
+        latin = [u is not None and not u.greek and u.slots == 0 for u in (lu, ru)]  # \Delta W is not a product
         if lu is not None and ru is not None and all(latin):
             if lu.upper and ru.upper:
                 changed |= self._set(lu, 2)
@@ -313,10 +313,13 @@ def assign_sizes(dims: list[ir.Dim], offset: int = 0) -> dict[int, int]:
     """Concrete sizes for verification: distinct small sizes, derived dims computed. Keyed by root id."""
     sizes: dict[int, int] = {}
     roots: list[ir.Dim] = []
-    for dim in dims:
-        root = dim.find()
+    pending = list(dims)
+    while pending:
+        root = pending.pop(0).find()
         if root not in roots:
             roots.append(root)
+            if root.expr is not None:
+                pending += [p for p in root.expr[1] if isinstance(p, ir.Dim)]
     free = [r for r in roots if r.expr is None and r.size is None]
     for k, root in enumerate(free):
         sizes[root.id] = SIZE_POOL[(k + offset) % len(SIZE_POOL)]

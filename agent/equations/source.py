@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 
 from agent.equations import ir
 from agent.equations.lower import Lowerer, label_of
@@ -64,6 +65,7 @@ def render(program: ir.Program, latex: str, notes: list[str]) -> str:
         low.lines.append(f"{name} = {size_expression(program, name)}")
     for stmt in program.statements:
         low.statement(stmt)
+    low.renumber()
     body = low.lines
     last = body[-1] if body else ""
     if len(program.outputs) == 1 and last.startswith(f"{program.outputs[0]} = ") and "torch.chunk" not in last:
@@ -90,7 +92,8 @@ def render(program: ir.Program, latex: str, notes: list[str]) -> str:
         info = program.symbols[name]
         tensor = bool(info.dims or info.batch_dims)
         params.append(f"{name}: {'torch.Tensor' if tensor else 'float | torch.Tensor'}")
-    ret = "torch.Tensor" if len(program.outputs) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(program.outputs))}]"
+    count = len(program.outputs)
+    ret = "torch.Tensor" if count == 1 else f"tuple[{', '.join(['torch.Tensor'] * count)}]"
     doc = docstring(program, latex, notes)
     text_body = "\n".join(["    " + x for x in body])
     full = "\n".join(nested) + text_body
@@ -103,7 +106,10 @@ def render(program: ir.Program, latex: str, notes: list[str]) -> str:
                         for n in x.split("import", 1)[1].split(",")})
         imports = {x for x in imports if not x.startswith("from einops")} | {f"from einops import {', '.join(names)}"}
     imports.add("import torch")
-    header = sorted(x for x in imports if x.startswith("import ")) + sorted(x for x in imports if x.startswith("from "))
+    stdlib = sorted(x for x in imports if x == "import math")
+    third = sorted(x for x in imports if x.startswith("import ") and x not in stdlib)
+    third += sorted(x for x in imports if x.startswith("from "))
+    header = stdlib + ([""] if stdlib else []) + third
     signature = f"def {program.name}({', '.join(params)}) -> {ret}:"
     if len(signature) > 110:
         signature = f"def {program.name}(\n" + "".join(f"    {p},\n" for p in params) + f") -> {ret}:"
@@ -128,10 +134,11 @@ def docstring(program: ir.Program, latex: str, notes: list[str]) -> str:
     flat = display_latex(latex).replace('"""', "'''")
     if flat.endswith("\\"):
         flat += " "
-    lines = [f'    r"""Compiled from the LaTeX: {flat}' if len(flat) < 70 else '    r"""Compiled from the LaTeX:',
-             ""]
-    if len(flat) >= 70:
-        lines[1:1] = ["", f"        {flat}"]
+    if len(flat) < 70:
+        lines = [f'    r"""Compiled from the LaTeX: {flat}', ""]
+    else:
+        wrapped = textwrap.wrap(flat, width=96, break_long_words=False, break_on_hyphens=False)
+        lines = ['    r"""Compiled from the LaTeX:', ""] + [f"        {part}" for part in wrapped] + [""]
     lines.append("    Args:")
     for name in program.inputs:
         shape = input_shape(program.symbols[name])
@@ -141,7 +148,9 @@ def docstring(program: ir.Program, latex: str, notes: list[str]) -> str:
     for name, shape in zip(program.outputs, shapes, strict=True):
         lines.append(f"        {name}: {'shape (' + shape + ')' if shape else 'a scalar'}.")
     if notes:
-        lines += ["", "    Notes:"] + [f"        {note}" for note in notes]
+        lines += ["", "    Notes:"]
+        for note in notes:
+            lines += ["        " + part for part in textwrap.wrap(note, width=96, break_long_words=False)]
     lines.append('    """')
     return "\n".join(lines)
 

@@ -44,7 +44,8 @@ SIZES = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", 
 SKIP = {"displaystyle", "textstyle", "scriptstyle", "scriptscriptstyle", "nonumber", "notag", "numberthis",
         "relax", "limits", "nolimits", "quad_", "enspace", "thinspace", "medspace", "thickspace",
         "negthinspace", "negmedspace", "negthickspace", "mathstrut", "strut", "allowbreak", "nobreak",
-        "centering", "cr", "hfill", "hfil", "newline", "small", "footnotesize", "normalsize", "large"}
+        "centering", "cr", "hfill", "hfil", "newline", "small", "footnotesize", "normalsize", "large",
+        "ensuremath", "mathop", "mathord", "mathrel", "mathbin", "smash", "lefteqn"}
 SKIP_WITH_ARG = {"label", "tag", "tag*", "hspace", "hspace*", "vspace", "vspace*", "phantom", "hphantom",
                  "vphantom", "kern", "mkern", "hskip", "eqref", "ref", "cite", "citep", "citet", "color",
                  "textcolor*"}
@@ -138,6 +139,7 @@ def tokenize(latex: str) -> list[Token]:
     tokens: list[Token] = []
     _lex(text, tokens, 0)
     tokens = _merge_runs(tokens)
+    tokens = _merge_bars(tokens)
     tokens.append(Token("EOF", "", len(text)))
     return tokens
 
@@ -251,6 +253,19 @@ def _lex_word_group(content: str, out: list[Token], pos: int) -> None:
         else:
             merged.append(tok)
     out.extend(merged)
+
+
+def _merge_bars(tokens: list[Token]) -> list[Token]:
+    """``||x||`` is a norm; ``{}`` is nothing."""
+    out: list[Token] = []
+    for tok in tokens:
+        if tok.is_op("|") and out and out[-1].is_op("|") and out[-1].pos == tok.pos - 1:
+            out[-1] = Token("OP", "‖", out[-1].pos)
+        elif tok.kind == "RBRACE" and out and out[-1].kind == "LBRACE":
+            out.pop()
+        else:
+            out.append(tok)
+    return out
 
 
 def _merge_runs(tokens: list[Token]) -> list[Token]:

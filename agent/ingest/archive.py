@@ -87,8 +87,7 @@ class _Writer:
         self.declared += max(declared_size, 0)
         if self.declared > self.limits.max_archive_bytes:
             raise self._fail(
-                f"declares more than {self.limits.max_archive_bytes} bytes of content (an archive bomb?); "
-                "refusing it"
+                f"declares more than {self.limits.max_archive_bytes} bytes of content (an archive bomb?); refusing it"
             )
 
     def target(self, name: str) -> Path | None:
@@ -167,8 +166,13 @@ def _extract_zip(path: Path, writer: _Writer) -> None:
         for info in archive.infolist():
             writer.count(info.filename, info.file_size)
             mode = info.external_attr >> 16
-            if mode and (stat.S_ISLNK(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode)
-                         or stat.S_ISSOCK(mode)):
+            if mode and (
+                stat.S_ISLNK(mode)
+                or stat.S_ISCHR(mode)
+                or stat.S_ISBLK(mode)
+                or stat.S_ISFIFO(mode)
+                or stat.S_ISSOCK(mode)
+            ):
                 raise writer._fail(f"member {info.filename!r} is a link or special file; refusing the archive")
             if info.flag_bits & 0x1:
                 raise writer._fail(f"member {info.filename!r} is encrypted")
@@ -226,4 +230,3 @@ def _source_root(dest: Path) -> Path:
         else:
             break
     return root
-

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from agent.errors import IngestError
-from agent.ingest.latex_math import Counters
+from agent.ingest.latex_math import Counters, unknown_commands
 from agent.ingest.latex_scan import read_group, read_optional, split_top
 from agent.ingest.latex_structure import StructureWalker
 from agent.ingest.latex_text import TextRenderer
@@ -40,7 +40,8 @@ _INSTITUTION = re.compile(
     r"technolog\w*|faculty|program|equal|contribution|correspond\w*|author|lead|work|done|while|at)\b",
     re.I,
 )
-_SEPARATORS = re.compile(r"\\(?:q?quad|hfill|enspace|authorskip|hspace\*?\s*\{[^{}]*\})(?![A-Za-z@])|~{2,}")
+_SEPARATORS = re.compile(r"\\(?:q?quad|hfill|enspace|authorskip)(?![A-Za-z@])|\\hspace\*?\s*\{[^{}]*\}|~{2,}")
+_INITIALS = re.compile(r"[A-Z]\.(?:-?[A-Z]\.)*")
 _PARTICLES = frozenset("van von der den de del della di da dos du la le bin al ter ten y".split())
 
 
@@ -65,9 +66,7 @@ def _parse(main: Path, root: Path, limits: IngestLimits) -> Paper:
     warnings: list[str] = []
     resolver = SourceResolver(root, limits=limits, warnings=warnings)
     main = main.resolve()
-    text = resolver.read(main)
-    if text is None:
-        raise IngestError(f"{main}: {warnings[-1] if warnings else 'could not be read'}")
+    text = resolver.read(main, main=True) or ""
     if not text.strip():
         raise IngestError(f"{main}: the file holds no LaTeX (only comments or whitespace)")
     expander = MacroExpander(limits=limits, warnings=warnings, resolve=resolver.resolve, read=resolver.read)
@@ -95,6 +94,10 @@ def _parse(main: Path, root: Path, limits: IngestLimits) -> Paper:
         raise IngestError(f"{main}: no LaTeX content found (no title, abstract, sections or equations)")
     if not title:
         warnings.append("no \\title found")
+    unknown = unknown_commands([e.latex for e in structure.equations])
+    if unknown:
+        shown = ", ".join(unknown[:12]) + (f" and {len(unknown) - 12} more" if len(unknown) > 12 else "")
+        warnings.append(f"equations use macros defined nowhere in the source (a missing .sty?): {shown}")
     try:
         main_file = str(main.relative_to(resolver.root))
     except ValueError:
@@ -155,7 +158,7 @@ def _strip_noise(latex: str) -> str:
         pos = j
     out.append(latex[pos:])
     text = "".join(out)
-    return re.sub(r"\$[^$]*\$", " ", text)
+    return re.sub(r"\$[^$]*\$|\\\(.*?\\\)", " ", text, flags=re.S)
 
 
 def _authors(front: str, renderer: TextRenderer) -> list[str]:
@@ -192,8 +195,12 @@ def _clean_name(candidate: str) -> str | None:
     for word in words:
         if word.lower() in _PARTICLES:
             continue
+        if _INITIALS.fullmatch(word):
+            continue
         if not word[0].isupper() or (len(word) > 2 and not any(c.islower() for c in word)):
             return None
+    if not any(c.islower() for c in words[0]) and not _INITIALS.fullmatch(words[0]):
+        return None  # "UT Austin", "UC Santa Barbara": an acronym first is an institution
     return name
 
 

@@ -15,7 +15,9 @@ from agent.ingest.latex_scan import matching_brace, read_group, read_optional, s
 
 Render = Callable[[str], str]
 
-TABULAR_ENVS = frozenset({"tabular", "tabular*", "tabularx", "tabulary", "longtable", "longtable*", "tabu", "supertabular"})
+TABULAR_ENVS = frozenset(
+    {"tabular", "tabular*", "tabularx", "tabulary", "longtable", "longtable*", "tabu", "supertabular"}
+)
 _RULES = re.compile(
     r"\\(?:hline|toprule|midrule|bottomrule|addlinespace|morecmidrules|endhead|endfirsthead|endfoot"
     r"|endlastfoot|hdashline|firsthline|lasthline|Xhline|specialrule|cline|cmidrule|hhline|noalign"

@@ -34,8 +34,21 @@ def _alpha(n: int) -> str:
 
 def _roman(n: int) -> str:
     out = ""
-    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
-                           (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+    for value, letters in (
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ):
         while n >= value:
             out += letters
             n -= value
@@ -43,10 +56,16 @@ def _roman(n: int) -> str:
 
 
 _STYLES = {
-    "arabic": str, "Alph": _alpha, "alph": lambda n: _alpha(n).lower(), "roman": _roman,
-    "Roman": lambda n: _roman(n).upper(), "fnsymbol": lambda n: "*†‡§¶‖"[(n - 1) % 6] if n > 0 else "",
+    "arabic": str,
+    "Alph": _alpha,
+    "alph": lambda n: _alpha(n).lower(),
+    "roman": _roman,
+    "Roman": lambda n: _roman(n).upper(),
+    "fnsymbol": lambda n: "*†‡§¶‖"[(n - 1) % 6] if n > 0 else "",
 }
-_FORMAT_TOKEN = re.compile(r"\\(arabic|Alph|alph|roman|Roman|fnsymbol)\s*\{\s*(\w+)\s*\}|\\the([A-Za-z]+)|[{}]|\\[A-Za-z@]+")
+_FORMAT_TOKEN = re.compile(
+    r"\\(arabic|Alph|alph|roman|Roman|fnsymbol)\s*\{\s*(\w+)\s*\}|\\the([A-Za-z]+)|[{}]|\\[A-Za-z@]+"
+)
 _DEFAULT_FORMATS = {
     "section": "\\arabic{section}",
     "subsection": "\\thesection.\\arabic{subsection}",
@@ -64,13 +83,16 @@ class Counters:
 
     values: dict[str, int] = field(
         default_factory=lambda: {
-            **{c: 0 for c in (*SECTION_LEVELS, "equation", "table", "figure", "algorithm")}, "secnumdepth": 3
+            **{c: 0 for c in (*SECTION_LEVELS, "equation", "table", "figure", "algorithm")},
+            "secnumdepth": 3,
         }
     )
     formats: dict[str, str] = field(default_factory=lambda: dict(_DEFAULT_FORMATS))
     resets: dict[str, set[str]] = field(
         default_factory=lambda: {
-            "section": {"subsection"}, "subsection": {"subsubsection"}, "subsubsection": {"paragraph"},
+            "section": {"subsection"},
+            "subsection": {"subsubsection"},
+            "subsubsection": {"paragraph"},
             "paragraph": {"subparagraph"},
         }
     )
@@ -324,3 +346,62 @@ def display_lines(env: str, content: str, counters: Counters) -> list[MathLine]:
     if not latex:
         return []
     return [MathLine(latex, number, label, env)]
+
+
+KNOWN_MATH_COMMANDS = frozenset(
+    """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa varkappa lambda mu nu xi pi
+    varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma
+    Upsilon Phi Psi Omega digamma mathbf mathrm mathit mathsf mathtt mathcal mathbb mathfrak mathscr mathbbm
+    boldsymbol bm text textrm textbf textit texttt textsf textnormal textup emph operatorname mathop mathbin
+    mathrel mathord mathopen mathclose mathnormal mbox hbox rm bf it sf tt cal scriptstyle displaystyle textstyle
+    scriptscriptstyle boldmath unboldmath frac dfrac tfrac cfrac genfrac sqrt binom dbinom tbinom over choose
+    stackrel overset underset overline underline overbrace underbrace widehat widetilde hat tilde bar vec dot
+    ddot dddot breve check acute grave mathring boxed substack sideset left right big Big bigg Bigg bigl bigr
+    Bigl Bigr biggl biggr Biggl Biggr bigm Bigm middle lvert rvert lVert rVert langle rangle lceil rceil lfloor
+    rfloor vert Vert backslash lbrace rbrace lbrack rbrack sum prod coprod int iint iiint oint bigcup bigcap
+    bigoplus bigotimes bigodot bigvee bigwedge bigsqcup lim liminf limsup sup inf max min arg exp log ln lg sin
+    cos tan sec csc cot sinh cosh tanh coth arcsin arccos arctan det dim ker deg gcd hom Pr mod bmod pmod leq le
+    geq ge neq ne equiv approx sim simeq cong propto ll gg lll ggg subset subseteq supset supseteq subsetneq
+    supsetneq in notin ni mid nmid parallel perp models vdash dashv prec succ preceq succeq asymp doteq coloneqq
+    eqqcolon triangleq lesssim gtrsim leqslant geqslant approxeq backsim pm mp times div cdot ast star circ
+    bullet oplus ominus otimes oslash odot cup cap sqcup sqcap vee wedge setminus smallsetminus wr diamond
+    dagger ddagger amalg land lor neg lnot to gets rightarrow leftarrow Rightarrow Leftarrow leftrightarrow
+    Leftrightarrow mapsto longrightarrow longleftarrow Longrightarrow Longleftarrow longleftrightarrow
+    Longleftrightarrow longmapsto uparrow downarrow Uparrow Downarrow updownarrow nearrow searrow swarrow
+    nwarrow implies impliedby iff hookrightarrow hookleftarrow rightharpoonup leftharpoonup xrightarrow
+    xleftarrow rightleftharpoons leftrightarrows rightrightarrows infty partial nabla forall exists nexists
+    emptyset varnothing ell hbar imath jmath aleph Re Im wp top bot angle triangle triangledown Box square
+    blacksquare prime backprime dots ldots cdots vdots ddots dotsb dotsc dotsi dotsm dotso colon because
+    therefore surd checkmark S P intercal quad qquad enspace thinspace medspace thickspace negthinspace
+    negmedspace hspace vspace hfill kern mkern mskip phantom hphantom vphantom smash begin end nonumber notag
+    tag label intertext shortintertext hline cline color textcolor colorbox limits nolimits displaylimits not
+    cancel xcancel mathstrut strut relax rlap llap mathrlap mathllap mathclap eqref ref cite lgroup rgroup
+    Vvert vartriangle varpropto complement mho eth beth gimel daleth circledast circledcirc boxplus boxminus
+    boxtimes boxdot ltimes rtimes leftthreetimes rightthreetimes curlyvee curlywedge uplus sqsubset sqsupset
+    sqsubseteq sqsupseteq vartriangleleft vartriangleright trianglelefteq trianglerighteq lhd rhd unlhd unrhd
+    bowtie Join smile frown diagup diagdown centerdot dotplus divideontimes eqsim lessdot gtrdot lessgtr gtrless
+    nleq ngeq nless ngtr nsim ncong nsubseteq nsupseteq nparallel nprec nsucc lneq gneq neg iota textsuperscript
+    textsubscript overrightarrow overleftarrow underrightarrow underleftarrow widecheck mathsfit operatornamewithlimits
+    varinjlim varprojlim injlim projlim arcsec arccot sgn trace tr diag rank softmax argmax argmin log
+    text quad underbracket overbracket bracevert arrowvert Arrowvert lmoustache rmoustache ulcorner urcorner
+    llcorner lrcorner varDelta varGamma varLambda varOmega varPhi varPi varPsi varSigma varTheta varUpsilon varXi
+    hslash eqcirc circeq triangleright triangleleft blacktriangle blacktriangledown blacktriangleleft
+    blacktriangleright bigstar lozenge blacklozenge sphericalangle measuredangle nexists varkappa upharpoonright
+    mathtt boldsymbol pmb displaystyle cr matrix pmatrix bmatrix Bmatrix vmatrix Vmatrix smallmatrix cases array
+    aligned gathered alignedat split multlined dcases rcases tiny scriptsize footnotesize small normalsize large
+    Large LARGE huge Huge mathversion ensuremath raisebox rotatebox scalebox resizebox makebox framebox fbox
+    underset overset textsc textmd textsl textbackslash dag ddag lq rq mathds nicefrac bcancel hdots Tilde Hat
+    Bar Vec Dot Ddot Check Breve Acute Grave break allowbreak nobreak addlinespace""".split()
+)
+_CONTROL_WORD = re.compile(r"\\([A-Za-z]+)")
+
+
+def unknown_commands(latex: list[str]) -> list[str]:
+    """Control words in ``latex`` that are neither standard LaTeX/amsmath math nor defined by the paper
+    (the paper's own macros are expanded before this is asked): in order of first use."""
+    seen: dict[str, None] = {}
+    for text in latex:
+        for name in _CONTROL_WORD.findall(text):
+            if name not in KNOWN_MATH_COMMANDS:
+                seen.setdefault("\\" + name, None)
+    return list(seen)

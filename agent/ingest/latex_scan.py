@@ -124,8 +124,7 @@ def split_top(s: str, sep: str) -> list[str]:
         elif tok.startswith("\\end"):
             depth -= 1
         elif depth == 0 and (
-            (sep == "&" and tok == "&")
-            or (sep == "\\\\" and (tok == "\\\\" or tok.startswith("\\tabularnewline")))
+            (sep == "&" and tok == "&") or (sep == "\\\\" and (tok == "\\\\" or tok.startswith("\\tabularnewline")))
         ):
             parts.append(s[start : m.start()])
             start = m.end()

@@ -62,8 +62,13 @@ def check_pdf_file(path: Path, limits: IngestLimits) -> None:
         raise IngestError(f"{path}: {size / 1e6:.1f} MB is over the {limits.max_file_bytes / 1e6:.1f} MB limit")
     with open(path, "rb") as fh:
         head = fh.read(1024)
+        fh.seek(max(0, size - 2048))
+        tail = fh.read()
     if b"%PDF-" not in head:
         raise IngestError(f"{path}: not a PDF (no %PDF header)")
+    if b"%%EOF" not in tail:
+        # MuPDF would "repair" it and return the pages it could find: a paper that looks whole
+        raise IngestError(f"{path}: the PDF is truncated (no %%EOF marker at its end)")
 
 
 def run_isolated(argv: list[str], timeout_s: float, *, what: str) -> dict[str, Any]:

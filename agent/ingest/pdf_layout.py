@@ -44,7 +44,7 @@ _TRANSLATE = str.maketrans({
     "ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st",
     "\u2212": "-", "\u2010": "-", "\u2011": "-", "\u00ad": "", "\u00a0": " ", "\u2009": " ",
     "\u200a": " ", "\u2002": " ", "\u2003": " ", "\u202f": " ", "\u200b": "", "\ufeff": "",
-    "\ufffd": "",
+    "\ufffd": "", "ǫ": "ϵ",  # old pdfTeX maps cmmi's epsilon to U+01EB
 })
 
 _MATH_FONT = re.compile(r"CMMI|CMSY|CMEX|CMBSY|MSAM|MSBM|LMMath|Math|Symbol|STIX|rsfs|EUFM|EUSM|esint", re.I)
@@ -450,7 +450,9 @@ def join_lines(texts: list[str], vocab: set[str]) -> str:
             continue
         m = re.search(r"([A-Za-z]+)-$", out)
         n = re.match(r"([a-z][A-Za-z]*)", text)
-        if m and n:
+        if m and re.match(r"[A-Z]", text):
+            out = out + text  # "Batch-" + "Normalized": a compound split at its hyphen
+        elif m and n:
             whole = (m.group(1) + n.group(1)).lower()
             hyphenated = f"{m.group(1)}-{n.group(1)}".lower()
             if hyphenated in vocab and whole not in vocab:

@@ -21,7 +21,7 @@ _GREEK = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ϵ": "epsilon", "ε": "varepsilon",
     "ζ": "zeta", "η": "eta", "θ": "theta", "ϑ": "vartheta", "ι": "iota", "κ": "kappa",
     "λ": "lambda", "µ": "mu", "μ": "mu", "ν": "nu", "ξ": "xi", "π": "pi", "ϖ": "varpi", "ρ": "rho",
-    "ϱ": "varrho", "σ": "sigma", "ς": "varsigma", "τ": "tau", "υ": "upsilon", "ϕ": "phi",
+    "ϱ": "varrho", "ǫ": "epsilon", "σ": "sigma", "ς": "varsigma", "τ": "tau", "υ": "upsilon", "ϕ": "phi",
     "φ": "varphi", "χ": "chi", "ψ": "psi", "ω": "omega", "Γ": "Gamma", "∆": "Delta", "Δ": "Delta",
     "Θ": "Theta", "Λ": "Lambda", "Ξ": "Xi", "Π": "Pi", "Σ": "Sigma", "Υ": "Upsilon", "Φ": "Phi",
     "Ψ": "Psi", "Ω": "Omega",
@@ -50,6 +50,7 @@ _BIG_OPS = {r"\sum", r"\prod", r"\int", r"\max", r"\min", r"\lim", r"\arg", r"\b
 _RELATIONS = {"=", "<", ">", r"\leq", r"\geq", r"\neq", r"\approx", r"\sim", r"\in", r"\to", r"\equiv",
               r"\triangleq", r"\propto", r"\Rightarrow", r"\leftarrow", r"\mapsto"}
 _MATH_CHARS = set("=+<>^_|/") | set(_SYMBOLS) | set(_GREEK)
+_ROMAN_MATH = re.compile(r"CM(R|BX)\d|LMRoman\d+-(Regular|Bold)")
 _ITALIC_MATH = re.compile(r"CMMI|LMMathItalic|MathItalic|STIXMath|Cambria", re.I)
 _BOLD_MATH = re.compile(r"CMBX|CMMIB|LMRoman\d*-Bold|LMMathItalic\d*-Bold|CMBSY", re.I)
 _BB_FONT = re.compile(r"MSBM|BBold|bbm|DSRom", re.I)
@@ -78,8 +79,10 @@ def math_density(spans: list[Span]) -> float:
     for s in spans:
         n = len(s.text.replace(" ", ""))
         total += n
-        if s.math or re.match(r"CM(R|MI|SY|EX|BX)\d|LMRoman\d+-Regular|LMMath", s.font):
-            math += n if not re.search(r"[A-Za-z]{4,}", s.text) or s.math else 0
+        if s.math:
+            math += n
+        elif _ROMAN_MATH.match(s.font) and not re.search(r"[A-Za-z]{4,}", s.text):
+            math += n  # digits, operators and short names in the math roman font
         else:
             math += sum(1 for c in s.text if c in _MATH_CHARS)
     return math / total if total else 0.0
@@ -472,11 +475,11 @@ def _assemble(pieces: list[str]) -> str:
             out.append(rf"\sqrt{{{arg}}}" + scripts)
             k += 2
             continue
-        if p == "TALLSQRT":  # a tall radical covers the rest of the expression
+        if p.startswith("TALLSQRT"):  # a tall radical covers the rest of the expression
             end = k + 1
             while end < len(pieces) and pieces[end] not in _RELATIONS and pieces[end] not in (",", "."):
                 end += 1
-            out.append(rf"\sqrt{{{_assemble(pieces[k + 1:end])}}}")
+            out.append(rf"\sqrt{{{_assemble(pieces[k + 1:end])}}}" + p[len("TALLSQRT"):])
             k = end
             continue
         if p.startswith("ACCENT:"):

@@ -59,8 +59,11 @@ def _table_like(line: Line, size: float) -> bool:
 def _stops(line: Line, page: PageLayout, size: float) -> bool:
     """A line that cannot belong to a float: prose, a heading, another caption, a numbered equation."""
     lo, hi = page.col_range(line.col)
-    if is_prose(line.spans) and len(line.chunks(1.5 * size)) <= 1 and line.x1 - line.x0 > 0.45 * (hi - lo):
-        return True
+    if is_prose(line.spans):
+        words = len(re.findall(r"[A-Za-z]{3,}", line.text))
+        if (words >= 6 and len(line.chunks(1.5 * size)) <= 1) or (
+                len(line.chunks(0.9 * size)) <= 1 and line.x1 - line.x0 > 0.45 * (hi - lo)):
+            return True
     if line.bold and _HEADING.match(line.text):
         return True
     return bool(_CAPTION.match(line.text)) or number_chunk(line, hi + 2) is not None
@@ -102,7 +105,7 @@ def _walk(lines: list[Line], edge: float, direction: int, max_gap: float, page: 
         if _stops(ln, page, size):
             if run:  # the last accepted line may be the short end (or start) of this paragraph
                 near = run[-1]
-                touching = (near.y0 - ln.y1 if direction > 0 else ln.y0 - near.y1) < 0.5 * size
+                touching = (ln.y0 - near.y1 if direction > 0 else near.y0 - ln.y1) < 0.5 * size
                 if touching and abs(near.x0 - ln.x0) < 2 * size:
                     run.pop()
             break
@@ -185,6 +188,7 @@ def grid_rows(words: list[tuple[float, float, float, float, str]], size: float) 
     if not words:
         return []
     height = statistics.median(w[3] - w[1] for w in words)
+    size = min(size, height)  # table text is often smaller than the body's
     rows: list[list[tuple[float, float, float, float, str]]] = []
     for w in sorted(words, key=lambda w: (w[1] + w[3]) / 2):
         cy = (w[1] + w[3]) / 2
@@ -197,7 +201,7 @@ def grid_rows(words: list[tuple[float, float, float, float, str]], size: float) 
         row.sort(key=lambda w: w[0])
         cells: list[list[tuple[float, float, float, float, str]]] = []
         for w in row:
-            if cells and w[0] - cells[-1][-1][2] < 0.6 * size:
+            if cells and w[0] - cells[-1][-1][2] < 0.42 * size:  # a word space is ~0.25 em
                 cells[-1].append(w)
             else:
                 cells.append([w])

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import IngestError
+from agent.ingest.pdf import check_pdf_file
 from agent.ingest.pdf_layout import (
     Line,
     PageLayout,
@@ -37,6 +38,7 @@ _NUMBERED = re.compile(r"^(?P<num>(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){0,3})\.?\s+(?P<
 _UNNUMBERED = re.compile(
     r"^(abstract|introduction|related work|background|conclusions?|discussion|references|bibliography|"
     r"acknowledge?ments?|appendix|appendices|limitations|broader impacts?|experiments|results)$", re.I)
+_NAME_WORD = re.compile(r"^[A-ZÀ-ÖØ-Þ\u0141][\w.'\u2019-]*$|^(de|van|von|der|da|di|le)$")
 _FOOTNOTE_MARK = re.compile(r"^[\d∗*†‡§¶]+$")
 _AFFILIATION = re.compile(
     r"universit|institut|google|research|brain|deepmind|openai|microsoft|facebook|meta\b|inc\b|\blab|"
@@ -54,6 +56,8 @@ def parse_pdf_in_process(path: Path, limits: IngestLimits) -> Paper:
         if sum(len(ln.text) for p in pages for ln in p.lines) < 20:
             raise IngestError(f"{path}: the PDF has no extractable text (a scanned document?); run OCR on it first")
         paper = _Builder(doc, pages).build()
+        if getattr(doc, "is_repaired", False):
+            paper.warnings.append("the PDF's cross-reference table was damaged; MuPDF rebuilt it")
         paper.pages = len(pages)
         paper.path = str(path)
         return paper
@@ -65,12 +69,7 @@ def open_document(path: Path, limits: IngestLimits) -> Any:
     """Open ``path`` with PyMuPDF; every way it can be unreadable becomes an IngestError."""
     import pymupdf
 
-    with open(path, "rb") as fh:
-        head = fh.read(1024)
-    if not head:
-        raise IngestError(f"{path}: the file is empty")
-    if b"%PDF-" not in head:
-        raise IngestError(f"{path}: not a PDF (no %PDF header)")
+    check_pdf_file(path, limits)
     pymupdf.TOOLS.mupdf_display_errors(False)
     pymupdf.TOOLS.mupdf_display_warnings(False)
     try:
@@ -106,6 +105,31 @@ class _Item:
     line: Line | None = None
     obj: Any = None
     info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Draft:
+    """A section being assembled: paragraphs are lists of lines (str) and equations."""
+
+    head: dict[str, Any]
+    paras: list[list[Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # footnotes, appended at the end
+
+    def text(self, vocab: set[str], contexts: dict[int, str]) -> str:
+        """Paragraphs joined by blank lines; fills ``contexts`` (equation id -> context)."""
+        texts = []
+        for para in self.paras:
+            lines = [p for p in para if isinstance(p, str)]
+            if lines:
+                texts.append(join_lines(lines, vocab))
+            for k, piece in enumerate(para):
+                if isinstance(piece, EquationBlock):
+                    before = join_lines([p for p in para[:k] if isinstance(p, str)], vocab)
+                    after = join_lines([p for p in para[k + 1:] if isinstance(p, str)], vocab)
+                    contexts[id(piece)] = equation_context(before, after)
+        if self.notes:
+            texts.append(join_lines(self.notes, vocab))
+        return "\n\n".join(t for t in texts if t).strip()
 
 
 class _Builder:
@@ -169,8 +193,7 @@ class _Builder:
             for part in re.split(r",|\band\b|&|;|\s{2,}", text):
                 name = re.sub(r"[∗*†‡§¶\d]+", "", part).strip(" .")
                 words = name.split()
-                if 2 <= len(words) <= 5 and all(re.match(r"^[A-ZÀ-ÖØ-Þ\u0141][\w.'\u2019-]*$|^(de|van|von|der|da|di|le)$", w)
-                                                for w in words):
+                if 2 <= len(words) <= 5 and all(_NAME_WORD.match(w) for w in words):
                     names.append(" ".join(words))
         return names
 
@@ -181,8 +204,8 @@ class _Builder:
         text = line.text
         if len(text) < 2 or len(text) > 120 or len(text.split()) > 16:
             return None
-        if re.match(r"^(Figure|Fig\.|Table|Algorithm|Listing)\s*\d", text, re.I):
-            return None
+        if re.match(r"^(Figure|Fig\.|Table|Algorithm|Listing)\s*\d|^\d{1,3}:\s", text, re.I):
+            return None  # captions and numbered algorithm lines
         letters = [s for s in line.spans if any(c.isalpha() for c in s.text)]
         if not letters:
             return None
@@ -224,7 +247,7 @@ class _Builder:
             if cap is None:
                 continue
             kind, number, cap_lines = cap
-            caption = " ".join(ln.text for ln in cap_lines)
+            caption = join_lines([ln.text for ln in cap_lines], self.vocab)
             for ln in cap_lines:
                 ln.kind = "caption"
             region = float_region(page, cap_lines, kind, self.size)
@@ -245,7 +268,11 @@ class _Builder:
                 items.append(_Item("equation", obj=equations[id(line)]))
             elif line.kind == "body":
                 head = self.heading(line)
-                if head is not None:
+                prev = items[-1] if items else None
+                if head is not None and prev is not None and self._continues(prev, line, head):
+                    line.kind = "heading"  # a heading wrapped onto a second line
+                    prev.info["title"] = join_lines([prev.info["title"], head["title"]], self.vocab)
+                elif head is not None:
                     line.kind = "heading"
                     items.append(_Item("heading", line=line, info=head))
                 else:
@@ -253,6 +280,13 @@ class _Builder:
             elif line.kind == "footnote":
                 items.append(_Item("footnote", line=line))
         return items
+
+    def _continues(self, prev: _Item, line: Line, head: dict[str, Any]) -> bool:
+        above = prev.line
+        return (prev.kind == "heading" and above is not None and head["number"] is None
+                and above.col == line.col and above.page == line.page
+                and 0 < line.base - above.base <= 1.6 * line.size and abs(head["size"] - prev.info["size"]) < 0.5
+                and above.bold == line.bold)
 
     def _footnotes(self, page: PageLayout) -> None:
         """Small-font lines at the bottom of a column, below everything else, are footnotes."""
@@ -271,95 +305,67 @@ class _Builder:
         return self.assemble(title, authors, items)
 
     def assemble(self, title: str, authors: list[str], items: list[_Item]) -> Paper:
-        sections: list[dict[str, Any]] = []  # {"head": info, "paras": [[str | EquationBlock]], "notes": []}
-        abstract_paras: list[list[Any]] = []
-        current: dict[str, Any] | None = None
-        in_abstract = False
+        """Walk the classified items in reading order: headings open sections, text lines join
+        paragraphs, equations sit inside paragraphs (for their context), floats note their section."""
+        drafts: list[_Draft] = []
+        abstract = _Draft({"title": "Abstract", "number": None, "level": 1, "size": self.size})
+        current: _Draft | None = None  # None: front matter; ``abstract``: inside the abstract
         tables: list[Table] = []
         figures: list[Figure] = []
-        eq_refs: list[tuple[EquationBlock, str | None]] = []
+        equations: list[tuple[EquationBlock, _Draft | None]] = []
         prev_line: Line | None = None
-
-        def paras() -> list[list[Any]]:
-            if in_abstract:
-                return abstract_paras
-            return current["paras"] if current is not None else []
-
         for item in items:
             if item.kind == "heading":
-                info = item.info
-                if _UNNUMBERED.match(info["title"]) and info["title"].lower() == "abstract" and current is None:
-                    in_abstract = True
-                    prev_line = None
-                    continue
-                in_abstract = False
-                current = {"head": info, "paras": [], "notes": []}
-                sections.append(current)
                 prev_line = None
-            elif item.kind == "text":
-                line = item.line
-                assert line is not None
-                text = line.text
-                if current is None and not in_abstract:
+                if item.info["title"].lower() == "abstract" and not drafts:
+                    current = abstract
+                    continue
+                current = _Draft(item.info)
+                drafts.append(current)
+            elif item.kind == "text" and item.line is not None:
+                line, text = item.line, item.line.text
+                if current is None:
                     m = re.match(r"^abstract\s*[.:—–-]?\s*", text, re.I)
-                    if m and line.page == 0 and (line.bold or len(text) > len(m.group(0))):
-                        in_abstract = True
-                        text = text[m.end():]
-                        prev_line = None
-                        if not text:
-                            continue
-                    else:
+                    if not (m and line.page == 0 and (line.bold or len(text) > m.end())):
                         continue  # front matter that is neither title, authors nor abstract
-                target = paras()
-                if not target or self._breaks(prev_line, line, target[-1]):
-                    target.append([])
-                target[-1].append(text)
+                    current, text, prev_line = abstract, text[m.end():], None
+                    if not text:
+                        continue
+                if not current.paras or self._breaks(prev_line, line, current.paras[-1]):
+                    current.paras.append([])
+                current.paras[-1].append(text)
                 prev_line = line
             elif item.kind == "equation":
-                block = item.obj
-                if current is not None:
-                    current["paras"].append([block]) if not current["paras"] else current["paras"][-1].append(block)
-                eq_refs.append((block, current["head"]["title"] if current else None))
-            elif item.kind == "footnote" and current is not None and item.line is not None:
-                if item.line.page > 0:
-                    current["notes"].append(item.line.text)
+                if current is not None and current is not abstract:
+                    if not current.paras:
+                        current.paras.append([])
+                    current.paras[-1].append(item.obj)
+                equations.append((item.obj, current if current is not abstract else None))
+            elif item.kind == "footnote" and current is not None and item.line is not None and item.line.page > 0:
+                current.notes.append(item.line.text)
             elif item.kind in ("table", "figure"):
-                obj = item.obj
-                obj.section = current["head"]["title"] if current else None
-                (tables if item.kind == "table" else figures).append(obj)
+                item.obj.section = current.head["title"] if current is not None and current is not abstract else None
+                (tables if item.kind == "table" else figures).append(item.obj)
+        return self._paper(title, authors, abstract, drafts, equations, tables, figures)
 
-        levels = self._levels([s["head"] for s in sections])
-        out_sections = []
+    def _paper(self, title: str, authors: list[str], abstract: _Draft, drafts: list[_Draft],
+               equations: list[tuple[EquationBlock, _Draft | None]], tables: list[Table],
+               figures: list[Figure]) -> Paper:
         contexts: dict[int, str] = {}
-        for sec, level in zip(sections, levels):
-            texts = []
-            for para in sec["paras"]:
-                strings = [p for p in para if isinstance(p, str)]
-                if strings:
-                    texts.append(join_lines(strings, self.vocab))
-                for k, piece in enumerate(para):
-                    if isinstance(piece, EquationBlock):
-                        before = join_lines([p for p in para[:k] if isinstance(p, str)], self.vocab)
-                        after = join_lines([p for p in para[k + 1:] if isinstance(p, str)], self.vocab)
-                        contexts[id(piece)] = equation_context(before, after)
-            if sec["notes"]:
-                texts.append(join_lines(sec["notes"], self.vocab))
-            head = sec["head"]
-            out_sections.append(Section(title=head["title"], level=level, text="\n\n".join(t for t in texts if t),
-                                        number=head["number"]))
-        equations = []
-        for k, (block, section) in enumerate(eq_refs, start=1):
-            equations.append(Equation(
-                id=f"eq{k}", number=block.number, label=None, latex=block.latex, section=section,
-                context=contexts.get(id(block), ""), environment="pdf", raw_text=block.raw_text,
-                page=block.page + 1))
+        sections = []
+        for draft, level in zip(drafts, self._levels([d.head for d in drafts])):
+            text = draft.text(self.vocab, contexts)
+            sections.append(Section(title=draft.head["title"], level=level, text=text, number=draft.head["number"]))
+        eqs = [Equation(id=f"eq{k}", number=block.number, label=None, latex=block.latex,
+                        section=draft.head["title"] if draft is not None else None,
+                        context=contexts.get(id(block), ""), environment="pdf", raw_text=block.raw_text,
+                        page=block.page + 1)
+               for k, (block, draft) in enumerate(equations, start=1)]
         for k, table in enumerate(tables, start=1):
             table.id = f"tab{k}"
         for k, fig in enumerate(figures, start=1):
             fig.id = f"fig{k}"
-        abstract = "\n\n".join(join_lines([p for p in para if isinstance(p, str)], self.vocab)
-                               for para in abstract_paras)
-        return Paper(title=title, abstract=abstract.strip(), sections=out_sections, equations=equations,
+        return Paper(title=title, abstract=abstract.text(self.vocab, {}), sections=sections, equations=eqs,
                      hyperparameters=[], tables=tables, algorithms=[], source="pdf", authors=authors,
                      figures=figures, warnings=self.warnings)
 

@@ -27,12 +27,25 @@ _LINE_SCAN = re.compile(r"\\verb\*?([^A-Za-z\s*])|\\.|%", re.S)
 _LEADING_WS = re.compile(r"[ \t]*")
 
 
+_MARKERS = {1: None, 2: None, 3: None}  # control characters ingest uses internally as markers
+
+
 def decode_tex(data: bytes) -> str:
     """Decode a source file: UTF-8 (with or without BOM), else Latin-1, which never fails."""
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        text = data.decode("latin-1")
+    return text.translate(_MARKERS)
+
+
+def looks_like_text(text: str) -> bool:
+    """False for binary content: NUL bytes or many control characters in the first 64 KB."""
+    sample = text[:65536]
+    if "\x00" in sample:
+        return False
+    control = sum(1 for c in sample if ord(c) < 32 and c not in "\n\r\t\f\v")
+    return control <= max(8, len(sample) // 100)
 
 
 def _comment_start(line: str) -> int:
@@ -170,23 +183,33 @@ class SourceResolver:
         self._warn(f"{shown}: file not found in the source folder; skipped")
         return None
 
-    def read(self, path: Path) -> str | None:
-        """Read and comment-strip ``path`` under the per-file and total size caps."""
+    def read(self, path: Path, *, main: bool = False) -> str | None:
+        """Read and comment-strip ``path`` under the per-file and total size caps.
+
+        A problem is a warning (and None) for an included file, an IngestError for the main file.
+        """
         cap = self.limits.max_file_bytes
+        problem = None
+        data = b""
         try:
             with open(path, "rb") as handle:
                 data = handle.read(cap + 1)
         except OSError as exc:
-            self._warn(f"{self.display(path)}: could not be read ({exc.strerror or exc})")
-            return None
-        if len(data) > cap:
-            self._warn(f"{self.display(path)}: over the {cap} byte limit; skipped")
-            return None
-        if self.bytes_read + len(data) > cap:
-            self._warn(f"{self.display(path)}: the sources together pass the {cap} byte limit; skipped")
+            problem = f"could not be read ({exc.strerror or exc})"
+        if problem is None and len(data) > cap:
+            problem = f"over the {cap} byte limit"
+        elif problem is None and self.bytes_read + len(data) > cap:
+            problem = f"the sources together pass the {cap} byte limit"
+        text = decode_tex(data)
+        if problem is None and not looks_like_text(text):
+            problem = "binary content, not LaTeX"
+        if problem is not None:
+            if main:
+                raise IngestError(f"{path}: {problem}")
+            self._warn(f"{self.display(path)}: {problem}; skipped")
             return None
         self.bytes_read += len(data)
-        return strip_comments(decode_tex(data))
+        return strip_comments(text)
 
     def display(self, path: Path) -> str:
         """``path`` relative to the source root when it lies inside it."""

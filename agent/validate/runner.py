@@ -162,7 +162,9 @@ def validate_project(path: str | Path, *, checks: list[str] | None = None,
     results: list[CheckResult] = []
     profile: dict[str, Any] = {}
     training = any(p.scope == "training" and p.name != "import" for p in plan)
-    preload = ["torch", "einops"] + (["pytorch_lightning"] if training else [])
+    # imported once in the warm worker instead of in every check: symbolic_shapes (sympy, ~1 s) is
+    # what torch.func.functional_call (gradcheck w.r.t. parameters) pulls in on first use
+    preload = ["torch", "einops", "torch.fx.experimental.symbolic_shapes"] + (["pytorch_lightning"] if training else [])
     if any(p.name in ("profile", "compile") for p in plan):
         preload.append("torch._dynamo")  # FlopCounterMode and torch.compile import it on first use (~1 s)
     if training and importlib.util.find_spec("lightning") is not None:

@@ -177,6 +177,8 @@ class _Scanner(ast.NodeVisitor):
     def _check_call(self, node: ast.Call, name: str) -> None:
         if name in DANGEROUS_CALLS:
             self._flag(node, f"{name}()", DANGEROUS_CALLS[name])
+        elif "." in name and name.split(".")[0] in DANGEROUS_MODULES:
+            self._flag(node, f"{name}()", DANGEROUS_MODULES[name.split(".")[0]])
         elif name.startswith(_OS_PREFIXES):
             self._flag(node, f"{name}()", "replaces or spawns a process")
         elif name == "__import__" and not (node.args and isinstance(node.args[0], ast.Constant)):

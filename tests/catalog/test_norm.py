@@ -78,7 +78,7 @@ def test_weight_norm_matches_torch():
     x = torch.randn(4, 5, dtype=torch.float64)
     close(module(x), ref(x))
     close(module.weight, ref.weight)
-    # §2.2 data-dependent init: the units' pre-activations on the batch get zero mean and unit variance
+    # §3 data-dependent init: the units' pre-activations on the batch get zero mean and unit variance
     batch = torch.randn(64, 5, dtype=torch.float64) * 3 + 2
     module.data_dependent_init(batch)
     out = module(batch)

@@ -113,7 +113,7 @@ def test_shaw_matches_paper_loop():
             for h in range(2):
                 for i in range(6):
                     keys = range(i + 1) if causal else range(6)
-                    clip = [max(-2, min(2, j - i)) + 2 for j in keys]  # eqs. (5)-(6)
+                    clip = [max(-2, min(2, j - i)) + 2 for j in keys]  # §3.2, clip(j - i, k)
                     e = torch.stack([q[b, h, i] @ (k[b, h, j] + module.rel_k[c]) / 2.0
                                      for j, c in zip(keys, clip, strict=True)])  # eq. (4)
                     alpha = torch.softmax(e, dim=0)

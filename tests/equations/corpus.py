@@ -170,7 +170,8 @@ O = (AV)W^O
           context=("rmsnorm-rms",)),
     # --- Layer Normalization (layernorm/paper.pdf) -----------------------------------------------
     Entry("layernorm-3", "layernorm", "eq. (3)",
-          r"\mu^l = \frac{1}{H}\sum_{i=1}^{H} a_i^l \qquad \sigma^l = \sqrt{\frac{1}{H}\sum_{i=1}^{H}(a_i^l - \mu^l)^2}",
+          r"\mu^l = \frac{1}{H}\sum_{i=1}^{H} a_i^l \qquad "
+          r"\sigma^l = \sqrt{\frac{1}{H}\sum_{i=1}^{H}(a_i^l - \mu^l)^2}",
           lambda a_l: torch.sqrt(((a_l - a_l.mean(-1, keepdim=True)) ** 2).mean(-1)), {"a^l": "... H"}),
     Entry("layernorm-2", "layernorm", "eq. (2), left",
           r"\bar{a}^l_i = \frac{g^l_i}{\sigma^l_i}\left(a^l_i - \mu^l_i\right)",
@@ -228,7 +229,8 @@ O = (AV)W^O
           r"\theta_i = 10000^{-2(i-1)/d}, i \in [1, 2, ..., d/2]",
           lambda i, d: 10000 ** (-2 * (i - 1) / d), {"i": "n"}, positive=True),
     Entry("roformer-2-a", "roformer", "eq. (2), attention weights",
-          r"a_{m,n} = \frac{\exp(\frac{q_m^{\intercal} k_n}{\sqrt{d}})}{\sum_{j=1}^{N} \exp(\frac{q_m^{\intercal} k_j}{\sqrt{d}})}",
+          r"a_{m,n} = \frac{\exp(\frac{q_m^{\intercal} k_n}{\sqrt{d}})}"
+          r"{\sum_{j=1}^{N} \exp(\frac{q_m^{\intercal} k_j}{\sqrt{d}})}",
           lambda q, k: _softmax(q @ k.T / math.sqrt(q.shape[-1])), {"q": "M d", "k": "N d"}),
     Entry("roformer-2-o", "roformer", "eq. (2), attention output",
           r"o_m = \sum_{n=1}^{N} a_{m,n} v_n", lambda a, v: a @ v, {"a": "M N", "v": "N e"}),
@@ -263,7 +265,8 @@ O = (AV)W^O
           lambda beta_t, t, beta_t_plus_1, m_t, Delta_t: (beta_t + t * (beta_t - beta_t_plus_1)) * m_t  # noqa: N803
           + (1 - beta_t) * Delta_t),
     Entry("schedule-free-alpha", "schedule_free", "appendix, alpha recursion",
-          r"\alpha_{t+1} = \frac{(t+1)\alpha_t - 1}{t}.", lambda t, alpha_t: ((t + 1) * alpha_t - 1) / t, positive=True),
+          r"\alpha_{t+1} = \frac{(t+1)\alpha_t - 1}{t}.", lambda t, alpha_t: ((t + 1) * alpha_t - 1) / t,
+          positive=True),
     # --- DeepSeek-V3 (deepseek_v3/content) -------------------------------------------------------
     Entry("deepseek-cq", "deepseek_v3", "MLA, query compression",
           r"\mathbf{c}_{t}^{Q} &= W^{DQ} \mathbf{h}_{t}, \\", lambda W_DQ, h: h @ W_DQ.T,  # noqa: N803

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tarfile
 import time
 from pathlib import Path
 
@@ -31,7 +32,8 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 
 
 def _doc(body: str, preamble: str = "") -> str:
-    return f"\\documentclass{{article}}\n\\usepackage{{amsmath}}\n{preamble}\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
+    head = "\\documentclass{article}\n\\usepackage{amsmath}\n"
+    return f"{head}{preamble}\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
 
 
 def _all_text(paper: Paper) -> str:
@@ -185,7 +187,8 @@ def test_load_paper_full_path_on_shared_folder() -> None:
 def test_load_paper_on_a_tex_file_with_macros_and_inputs(tmp_path: Path) -> None:
     _write(tmp_path, {
         "macros.tex": r"\newcommand{\dmodel}{d_{\text{model}}}\def\norm#1{\left\|#1\right\|}",
-        "sections/method.tex": r"The width is $\dmodel=512$ \cite{x}. \begin{equation}\label{eq:n} y = \norm{x} \end{equation}",
+        "sections/method.tex": r"The width is $\dmodel=512$ \cite{x}. "
+        r"\begin{equation}\label{eq:n} y = \norm{x} \end{equation}",
         "paper.tex": _doc(r"\maketitle\begin{abstract}We study \emph{norms}.\end{abstract}"
                           r"\section{Method}\input{sections/method}", r"\input{macros}\title{Norms\thanks{x}}"),
     })
@@ -277,11 +280,12 @@ def test_import_subimport_and_subfile(tmp_path: Path) -> None:
         "main.tex": _doc(r"\import{chapters/}{one}\subfile{parts/two}"),
         "chapters/one.tex": r"\section{One}\input{inner}",  # \import makes \input relative to chapters/
         "chapters/inner.tex": "Inner text.",
-        "parts/two.tex": "\\documentclass[../main.tex]{subfiles}\n\\begin{document}\n\\section{Two}Sub.\n\\end{document}",
+        "parts/two.tex": "\\documentclass[../main.tex]{subfiles}\n\\begin{document}\n\\section{Two}Sub.\n"
+        "\\end{document}",
     })
     paper = parse_latex_folder(tmp_path, limits=LIMITS)
     assert [(s.title, s.text) for s in paper.sections] == [("One", "Inner text."), ("Two", "Sub.")]
-    assert paper.warnings == []
+    assert paper.warnings == ["no \\title found"]
 
 
 def test_empty_and_garbage_files_are_input_errors(tmp_path: Path) -> None:
@@ -312,7 +316,8 @@ def outside(tmp_path: Path) -> Path:
     "command",
     [r"\input{/etc/passwd}", r"\input{../secret}", r"\include{../secret}", r"\input{sub/../../secret}",
      r"\begin{input}{../secret}\end{input}", r"\input{~/.bashrc}", r"\input{|cat /etc/passwd}",
-     r"\newcommand{\sneaky}{\input}\sneaky{../secret}", r"\import{../}{secret}", r"\InputIfFileExists{/etc/passwd}{}{}"],
+     r"\newcommand{\sneaky}{\input}\sneaky{../secret}", r"\import{../}{secret}",
+     r"\InputIfFileExists{/etc/passwd}{}{}"],
 )
 def test_inputs_outside_the_root_are_refused(outside: Path, command: str) -> None:
     (outside / "sub").mkdir()
@@ -364,3 +369,38 @@ def test_macro_bomb_in_a_paper_is_contained(tmp_path: Path) -> None:
     assert time.perf_counter() - start < 10.0
     assert any("blow-up" in w for w in paper.warnings)
     assert paper.sections[0].text.endswith("Done.")
+
+
+def test_transformer_source_archive_end_to_end(tmp_path: Path) -> None:
+    folder = require_shared("transformer")
+    archive = tmp_path / "1706.03762.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for path in sorted(folder.glob("*.tex")):
+            tar.add(path, arcname=f"transformer/{path.name}")
+    paper = load_paper(archive)
+    assert paper.title == "Attention Is All You Need" and paper.main_file == "ms.tex"
+    assert [e.number for e in paper.equations if e.number] == ["1", "2", "3"]
+
+
+def test_undefined_macros_in_equations_are_reported(tmp_path: Path) -> None:
+    paper = parse_latex_file(_write(tmp_path, {"p.tex": _doc(
+        r"\section{S}\begin{equation} \bbx = \softmax(\mathbf{W} \bbh) + \dmodel \end{equation}",
+        r"\DeclareMathOperator{\softmax}{softmax}\newcommand{\dmodel}{d}",
+    )}) / "p.tex", limits=LIMITS)
+    assert paper.equations[0].latex == r"\bbx = \operatorname{softmax}(\mathbf{W} \bbh) + d"
+    (warning,) = [w for w in paper.warnings if "defined nowhere" in w]
+    assert warning.endswith(r"\bbx, \bbh")
+
+
+def test_endinput_listings_and_pdf_strings(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        "part.tex": "Part text.\n\\endinput\nNever read.",
+        "p.tex": _doc(
+            "\\section{Min-\\texorpdfstring{$p$}{p} sampling}\\input{part}\n"
+            "\\begin{lstlisting}[language=Python]\ndef f(x):  # 50% off\n    return x\n\\end{lstlisting}\nAfter."
+        ),
+    })
+    paper = parse_latex_file(tmp_path / "p.tex", limits=LIMITS)
+    (section,) = paper.sections
+    assert section.title == "Min-$p$ sampling"
+    assert section.text == "Part text.\n\ndef f(x):  # 50% off\n    return x\n\nAfter."

@@ -172,8 +172,8 @@ def test_transformer_text_quality(transformer: Paper) -> None:
     stacks = _section(transformer, "Encoder and Decoder Stacks").text
     assert "The encoder is composed of a stack of N = 6 identical layers." in stacks
     ffn = _section(transformer, "Position-wise Feed-Forward Networks").text
-    assert "The dimensionality of input and output is dmodel = 512, and the inner-layer has dimensionality dff = 2048." \
-        in ffn
+    assert "The dimensionality of input and output is dmodel = 512, and the inner-layer has dimensionality " \
+        "dff = 2048." in ffn
     everything = transformer.abstract + " ".join(s.text for s in transformer.sections)
     for bad in ("ﬁ", "ﬂ", "\u2212", "\ufffd", "arXiv:1706.03762", "Provided proper attribution"):
         assert bad not in everything

@@ -1,4 +1,5 @@
-"""``compile`` (opt-in): ``torch.compile`` output matches eager at two draws of sizes."""
+"""``compile`` (opt-in): ``torch.compile`` output matches eager (one draw of sizes: a compile of a
+small model takes tens of seconds on a CPU, most of it in the C++ compiler)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def compile_check(ctx: ModuleContext) -> str:
     except Exception as exc:
         raise CheckFailed(f"torch.compile raised {short_error(exc)}") from exc
     batch = ctx.spec["batch_dim"]
-    draws = [small_sizes(ctx.spec, **{batch: 2}), small_sizes(ctx.spec, **{batch: 3})]
+    draws = [small_sizes(ctx.spec, **{batch: 2})]
     for i, sizes in enumerate(draws):
         inputs = ctx.inputs(sizes, seed=61 + i)
         with torch.no_grad():
@@ -31,4 +32,4 @@ def compile_check(ctx: ModuleContext) -> str:
             scale = float(b.abs().max()) if b.numel() and b.is_floating_point() else 1.0
             if diff > 1e-4 * (1.0 + scale):
                 raise CheckFailed(f"compiled output {j} differs from eager by {fmt(diff)} at {ctx.where(sizes)}")
-    return f"torch.compile matches eager at 2 draws ({', '.join(ctx.where(s) for s in draws)})"
+    return f"torch.compile matches eager ({', '.join(ctx.where(s) for s in draws)}, float32, eval mode)"

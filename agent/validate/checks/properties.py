@@ -139,5 +139,5 @@ def reference(ctx: ModuleContext) -> str:
             raise CheckFailed(
                 f"{name} differs from {ctx.spec['reference']}(module, **inputs) by up to {fmt(diff)} "
                 f"(max |expected| {fmt(float(b.abs().max()))}, rtol {rtol:g}, atol {atol:g}) at {ctx.where(sizes)}; "
-                f"worst at index {index}: got {fmt(float(a[index]))}, expected {fmt(float(b[index]))}")
+                f"worst at index {index}: got {float(a[index]):.8g}, expected {float(b[index]):.8g}")
     return f"equals {ctx.spec['reference']} within rtol {rtol:g}, atol {atol:g} ({ctx.where(sizes)}, float64)"

@@ -1,0 +1,114 @@
+"""Mutation tests: the correct fixtures pass; each mutant fails with the check its bug class names.
+
+Attention and normalisation mutants are validated family by family (one run, one warm worker,
+every mutant a [[module]]); each Lightning mutant is its own project (one [training] table).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.validate import validate_project
+from tests.validate.conftest import by_target
+from tests.validate.mutants import ATTENTION, DDP_UNUSED, NORM, TRAINING, Mutant, build_training_mutant
+
+BAD = ("fail", "error", "timeout")
+
+
+def caught(mutant: Mutant, results: dict) -> bool:
+    return any(results[name].status in BAD for name in mutant.expected if name in results)
+
+
+def describe(results: dict) -> str:
+    return "; ".join(f"{n}={r.status}" for n, r in results.items())
+
+
+@pytest.mark.parametrize("family", ["attention", "norm"])
+def test_correct_module_passes_every_check(family: str, attention_family, norm_family) -> None:
+    _, report = attention_family if family == "attention" else norm_family
+    results = by_target(report)["correct"]
+    assert len(results) == 9  # import + 8 module checks
+    assert all(r.status == "pass" for r in results.values()), describe(results)
+
+
+@pytest.mark.parametrize("mutant", ATTENTION, ids=[m.name for m in ATTENTION])
+def test_attention_mutant_is_caught(mutant: Mutant, attention_family) -> None:
+    results = by_target(attention_family[1])[mutant.name]
+    assert caught(mutant, results), f"{mutant.bug}: expected {sorted(mutant.expected)} to fail; {describe(results)}"
+
+
+@pytest.mark.parametrize("mutant", NORM, ids=[m.name for m in NORM])
+def test_norm_mutant_is_caught(mutant: Mutant, norm_family) -> None:
+    results = by_target(norm_family[1])[mutant.name]
+    assert caught(mutant, results), f"{mutant.bug}: expected {sorted(mutant.expected)} to fail; {describe(results)}"
+
+
+@pytest.mark.parametrize("family", ["attention", "norm"])
+def test_catch_rate_and_details(family: str, attention_family, norm_family) -> None:
+    mutants, report = attention_family if family == "attention" else norm_family
+    targets = by_target(report)
+    real = [m for m in mutants.values() if m is not None]
+    rate = sum(caught(m, targets[m.name]) for m in real) / len(real)
+    assert len(real) >= (15 if family == "attention" else 10)
+    assert rate >= 0.9, f"{family}: {rate:.0%} of mutants caught"
+    # details say which module, which sizes and the numbers
+    for mutant in real:
+        for name in mutant.expected:
+            result = targets[mutant.name].get(name)
+            if result is not None and result.status == "fail":
+                assert "sizes" in result.detail or "parameter" in result.detail or "input" in result.detail, result.detail
+    # one warm worker served the whole family
+    assert report.environment["worker_starts"] == 1
+    assert report.passed is False
+
+
+def test_failure_details_name_parameters_and_numbers(attention_family) -> None:
+    targets = by_target(attention_family[1])
+    detached = targets["detached_path"]["grad_flow"].detail
+    assert "k_proj.weight" in detached and "k_proj.bias" in detached and "q_proj" not in detached
+    unused = targets["unused_parameter"]["grad_flow"].detail
+    assert "gate" in unused
+    backward = targets["wrong_custom_backward"]["gradcheck"].detail
+    assert "analytic" in backward and "finite-difference" in backward
+    leak = targets["causal_leak"]["causal"].detail
+    assert "position" in leak and "n=6" in leak
+    squeeze = targets["squeeze_batch_one"]["shapes"].detail
+    assert "b=1" in squeeze and "(1, 1, 16)" in squeeze
+
+
+@pytest.mark.parametrize("mutant", [None, *TRAINING], ids=["correct", *[m.name for m in TRAINING]])
+def test_training_mutants(mutant: Mutant | None, tmp_path: Path) -> None:
+    project = build_training_mutant(mutant, tmp_path / "project")
+    report = validate_project(project, checks=["smoke_train"])
+    results = {c.name: c for c in report.checks}
+    smoke = results["smoke_train"]
+    if mutant is None:
+        assert report.passed, describe(results)
+        assert "checkpoint written, reloaded, same outputs" in smoke.detail
+    else:
+        assert caught(mutant, results), f"{mutant.bug}: {describe(results)}: {smoke.detail}"
+
+
+def test_training_failure_details(tmp_path: Path) -> None:
+    by_name = {m.name: m for m in TRAINING}
+    project = build_training_mutant(by_name["optimizer_misses_parameters"], tmp_path / "a")
+    detail = validate_project(project, checks=["smoke_train"]).checks[-1].detail
+    assert "model.head.weight" in detail and "model.encoder" not in detail
+    project = build_training_mutant(by_name["scheduler_misconfigured"], tmp_path / "b")
+    detail = validate_project(project, checks=["smoke_train"]).checks[-1].detail
+    assert "learning rate collapsed" in detail
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant", [None, DDP_UNUSED], ids=["correct", DDP_UNUSED.name])
+def test_ddp(mutant: Mutant | None, tmp_path: Path) -> None:
+    project = build_training_mutant(mutant, tmp_path / "project")
+    report = validate_project(project, checks=["ddp"])
+    ddp = {c.name: c for c in report.checks}["ddp"]
+    if mutant is None:
+        assert ddp.status == "pass", ddp.detail
+        assert "ranks agree" in ddp.detail
+    else:
+        assert ddp.status == "fail" and "aux_head.weight" in ddp.detail, ddp.detail
