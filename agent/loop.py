@@ -22,12 +22,29 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import LLMError, UserError
-from agent.llm.agent_tools import FINISH, AgentTools, describe_report, failure_lines, tree_files, verdict, with_tails
+from agent.llm.agent_tools import (
+    FINISH,
+    AgentTools,
+    describe_report,
+    failure_lines,
+    tree_digest,
+    tree_files,
+    verdict,
+    with_tails,
+)
 from agent.llm.base import LLMProvider, assistant_message, tool_result, tool_results_message, user_message
 from agent.llm.cost import UsageLedger
 from agent.llm.prompts import render
 from agent.repo import GitRepo
-from agent.types import AgentLimits, AgentResult, LLMResponse, PaperBlock, RepairAttempt, ValidationReport
+from agent.types import (
+    AgentLimits,
+    AgentResult,
+    CheckResult,
+    LLMResponse,
+    PaperBlock,
+    RepairAttempt,
+    ValidationReport,
+)
 
 STATE_VERSION = 1
 STEP_CHECKS = ["static", "import", "shapes"]  # the quick verdict committed with every file-changing step
@@ -80,10 +97,12 @@ class AgentState:
     submitted: bool = False  # the last turn submitted; its verdict decides what comes next
     finished: bool = False  # submitted and validation passed
     summary: str = ""
+    judged: dict[str, Any] | None = None  # the last submit's validation: tree digest, checks, report
 
     def save(self, path: Path) -> None:
-        data = {"version": STATE_VERSION, **{k: v for k, v in self.__dict__.items() if k != "repairs"},
-                "repairs": [r.to_dict() for r in self.repairs]}
+        data = {"version": STATE_VERSION, **{k: v for k, v in self.__dict__.items() if k not in ("repairs", "judged")},
+                "repairs": [r.to_dict() for r in self.repairs],
+                "judged": self.judged and {**self.judged, "report": self.judged["report"].to_dict()}}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -96,6 +115,10 @@ class AgentState:
             if data.pop("version", None) != STATE_VERSION:
                 raise ValueError("unknown version")
             data["repairs"] = [RepairAttempt(**r) for r in data.get("repairs", [])]
+            if data.get("judged"):
+                report = data["judged"]["report"]
+                report["checks"] = [CheckResult(**c) for c in report["checks"]]
+                data["judged"]["report"] = ValidationReport(**report)
             return cls(**data)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             raise UserError(f"{path}: unreadable agent state ({exc}); delete it to start over") from None
@@ -144,6 +167,8 @@ class DraftAgent:
             agent.errors.UserError: the folder holds the state of a different run.
         """
         self.state = self._load_or_start(task)
+        if self.state.judged:  # a finished judgement of unchanged files is not repeated
+            self.tools.remember(self.state.judged["digest"], self.state.judged["checks"], self.state.judged["report"])
         self._started = time.monotonic()
         result: AgentResult | None = None
         while result is None:
@@ -223,6 +248,7 @@ class DraftAgent:
     def _accept(self) -> AgentResult:
         report = self.tools.validate(self.checks)
         self.report = report
+        self.state.judged = {"digest": tree_digest(self.tools.root), "checks": self.checks, "report": report}
         last = self.state.repairs[-1] if self.state.repairs else None
         if last is not None and last.verdict_after is None:
             last.verdict_after = verdict(report)

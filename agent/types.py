@@ -189,7 +189,8 @@ class ComponentParam(JsonMixin):
     name: str
     default: Any
     canonical: str | None = None
-    slot: str | None = None  # the parameter names a component filling this slot ("" = none)
+    slot: str | None = None  # the parameter names a component filling this slot
+    optional: bool = False  # a slot parameter that may be "" (no component); implied by a "" default
     choices: list[Any] | None = None
     doc: str = ""
 

@@ -78,9 +78,9 @@ def test_scripted_session_drafts_a_bug_repairs_it_and_finishes(tmp_path, paper):
     section = tool_results(out)[0]["content"]
     assert section.count("<untrusted_paper_section id=") == 1 and "Dividing by" in section
 
-    # a finished run re-run: no model call, the project validated again, the same verdict
+    # a finished run re-run: no model call, no validation of the unchanged files again, no new commit
     rc, lines = generate(paper, out, f"scripted:{DEMO}", checks=QUICK, step_checks=QUICK)
-    assert rc == 0 and state(out)["steps"] == 5
+    assert rc == 0 and state(out)["steps"] == 5 and len(GitRepo(out).log()) == 4 and not GitRepo(out).is_dirty()
     assert json.loads((out / ".paper2code" / "usage.json").read_text())["total"]["calls"] == 5
     assert json.loads((out / "validation.json").read_text())["passed"]
 

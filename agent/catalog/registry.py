@@ -50,7 +50,7 @@ _OPTIONAL = (
     "fixed",
     "reference_file",
 )
-_PARAM_KEYS = {"default", "canonical", "slot", "choices", "doc"}
+_PARAM_KEYS = {"default", "canonical", "slot", "optional", "choices", "doc"}
 _CONTRACT_KEYS = {
     "name",
     "init",
@@ -102,6 +102,8 @@ def _parse(path: Path) -> Component:
             raise CatalogBug(f"{where}: params.{pname} needs a table with a default")
         _check_keys(f"{where}: params.{pname}", spec, _PARAM_KEYS)
         params[pname] = ComponentParam(name=pname, **spec)
+        if spec.get("slot") and spec["default"] == "":
+            params[pname].optional = True
     contracts = []
     for i, spec in enumerate(data.get("contracts", [])):
         _check_keys(f"{where}: contracts[{i}]", spec, _CONTRACT_KEYS)

@@ -63,6 +63,8 @@ def _check_value(component: Component, name: str, value: Any) -> Any:
     if param.slot is not None:
         if not isinstance(value, str):
             raise UserError(f"{component.name}: parameter {name} names a component (a string)")
+        if not value and not param.optional:
+            raise UserError(f"{component.name}: parameter {name} needs a {param.slot!r} component")
     elif isinstance(default, bool):
         if not isinstance(value, bool):
             raise UserError(f"{component.name}: parameter {name} must be true or false, got {value!r}")
@@ -197,18 +199,18 @@ def _order(names: Iterable[str], params: Mapping[str, Mapping[str, Any]]) -> lis
     return order
 
 
-def _import_key(line: str) -> tuple[int, int, str]:
+def _import_key(line: str) -> tuple[int, int, str, str]:
     node = ast.parse(line).body[0]
     module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
     root = (module or "").split(".")[0]
     section = 0 if root == "__future__" else 1 if root in sys.stdlib_module_names else 2
-    return section, int(isinstance(node, ast.ImportFrom)), (module or "").lower()
+    return section, int(isinstance(node, ast.ImportFrom)), (module or "").lower(), line
 
 
-def _member_key(alias: str) -> tuple[int, str]:
+def _member_key(alias: str) -> tuple[int, str, str]:
     name = alias.split(" as ")[0]
     kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
-    return kind, name.lower()
+    return kind, name.lower(), alias
 
 
 def _bound_name(alias: ast.alias) -> str:

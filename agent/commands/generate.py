@@ -21,10 +21,27 @@ from agent.errors import UserError
 OFFLINE = "offline"
 
 
-def _check_llm(spec: str) -> None:
-    if spec.strip().lower() != OFFLINE:
-        raise UserError(f"--llm {spec}: the LLM drafting path is not available yet in this version; "
-                        "use --llm offline (the default)")
+def _generate_with_llm(paper: str, out: str | None, llm: str, *, max_repairs: int, device: str, force: bool,
+                       no_commit: bool, no_cache: bool) -> int:
+    """The LLM path (agent.draft.llm): a model drafts with tools, validation judges, the model repairs.
+    A folder holding an LLM run's state is resumed."""
+    from agent.draft.context import package_name
+    from agent.draft.llm import generate_with_llm
+    from agent.ingest import load_paper
+    from agent.llm import parse_spec
+    from agent.loop import state_path
+    from agent.plan import plan_paper
+
+    parse_spec(llm)
+    if no_commit:
+        raise UserError("--no-commit applies to --llm offline; the LLM path commits every step that changes files")
+    parsed = load_paper(paper)
+    plan = plan_paper(parsed, paper_source=paper)
+    folder = Path(out) if out else Path.cwd() / "generated" / package_name(plan.slug)
+    if not state_path(folder).is_file():
+        folder = _output_folder(out, package_name(plan.slug), force)
+    return generate_with_llm(parsed, folder, llm, max_repairs=max_repairs, no_cache=no_cache, device=device,
+                             plan=plan)
 
 
 class Progress:
@@ -107,17 +124,20 @@ def _failed_text(report: Any) -> str:
 @click.option("--out", "out", type=click.Path(path_type=str), default=None,
               help="Output folder (default: generated/<slug> under the current folder).")
 @click.option("--llm", "llm", default=OFFLINE, show_default=True, metavar="SPEC",
-              help="Drafting backend; only 'offline' (catalog templates, no key needed) is available yet.")
+              help="offline (catalog templates, no key), anthropic[:MODEL], openai:MODEL@BASE_URL or scripted:FILE.")
 @click.option("--max-repairs", type=click.IntRange(min=0), default=3, show_default=True,
               help="Repair rounds after a failed validation (used by the LLM drafting path).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="Where validation's smoke training runs; auto = the GPU when one is visible.")
 @click.option("--force", is_flag=True, help="Overwrite a non-empty folder that paper2code did not create.")
 @click.option("--no-commit", is_flag=True, help="Write and validate, but make no git commit.")
+@click.option("--no-cache", is_flag=True, help="LLM path: bypass the on-disk response cache.")
 def command(paper: str, out: str | None, llm: str, max_repairs: int, device: str, force: bool,
-            no_commit: bool) -> int:
+            no_commit: bool, no_cache: bool) -> int:
     """Turn PAPER (.pdf, .tex, LaTeX folder or arXiv archive) into a validated Lightning project."""
-    _check_llm(llm)
+    if llm.strip().lower() != OFFLINE:
+        return _generate_with_llm(paper, out, llm, max_repairs=max_repairs, device=device, force=force,
+                                  no_commit=no_commit, no_cache=no_cache)
     progress = Progress()
     with progress.stage("ingest", f"reading {paper}") as done:
         from agent.ingest import load_paper

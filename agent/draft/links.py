@@ -110,11 +110,11 @@ def _glu_ffn(fn: CompiledFunction, symbol: str) -> str | None:
     ])
 
 
-def _norm_args(fn: CompiledFunction, gain: str, bias: str | None) -> dict[str, str] | None:
+def _norm_args(fn: CompiledFunction, gain: str, bias: str | None, var: str) -> dict[str, str] | None:
     args: dict[str, str] = {}
     for name in fn.inputs:
         if name == "x":
-            args[name] = "x"
+            args[name] = var
         elif name in _EPS_NAMES:
             args[name] = "module.eps"
         elif name in ("g", "gamma", "weight"):
@@ -122,26 +122,29 @@ def _norm_args(fn: CompiledFunction, gain: str, bias: str | None) -> dict[str, s
         elif name == "beta" and bias is not None:
             args[name] = bias
         elif name == "mu":
-            args[name] = "x.mean(dim=-1, keepdim=True)"
+            args[name] = f"{var}.mean(dim=-1, keepdim=True)"
         elif name == "sigma":
-            args[name] = "x.var(dim=-1, unbiased=False, keepdim=True).sqrt()"
+            args[name] = f"{var}.var(dim=-1, unbiased=False, keepdim=True).sqrt()"
         elif name in ("d_model", "d", "n"):
-            args[name] = "x.shape[-1]"
+            args[name] = f"{var}.shape[-1]"
         else:
             return None
     return args if "x" in args else None
 
 
 def _norm(fn: CompiledFunction, symbol: str, bias: str | None) -> str | None:
-    args = _norm_args(fn, "module.weight", bias)
+    args = _norm_args(fn, "module.weight", bias, "row")
     if args is None:
         return None
     return "\n".join([
         f"    module = {symbol}(d_model=16).double().eval()",
         "    randomize_(module)",
-        "    x = torch.randn(3, 5, 16, dtype=torch.float64)",
-        f"    actual = {_call(fn.name, args)}",
-        "    torch.testing.assert_close(actual, module(x))",
+        "    rows = torch.randn(15, 16, dtype=torch.float64)  # the equation normalises one vector x",
+        "    actual = torch.stack([",
+        f"        {_call(fn.name, args, 8)}",
+        "        for row in rows",
+        "    ])",
+        "    torch.testing.assert_close(actual, module(rows))",
     ])
 
 

@@ -133,7 +133,7 @@ def generate_with_llm(
         provider = MeteredProvider(llm, ledger, max_cost_usd=config.max_cost_usd, prices=config.prices)
 
     plan = plan if plan is not None or not use_plan else _offline_plan(paper)
-    package = plan.slug if plan is not None else _slug(paper.title)
+    package = _package(plan, paper.title)
     tools = AgentTools(out, paper, options=ValidateOptions(device=device))
     repo = GitRepo(out)
     _setup(out, paper, plan, repo)
@@ -152,7 +152,8 @@ def generate_with_llm(
         result = agent.run(task)
     except LLMError as exc:
         _usage(ledger, out, say)
-        say(f"paper2code: error: {exc} (state kept in {state_path(out)}; re-run to resume)")
+        again = "" if "re-run" in str(exc) else "; re-run to resume"
+        say(f"paper2code: error: {exc}{again} (state kept in {state_path(out)})")
         return 1
     _usage(ledger, out, say)
     return _finish(result, out, repo, say)
@@ -167,21 +168,27 @@ def _offline_plan(paper: Paper) -> Plan | None:
         return None
 
 
-def _slug(title: str) -> str:
+def _package(plan: Plan | None, title: str) -> str:
+    from agent.draft.context import package_name
     from agent.plan import slugify
 
-    return slugify(title)
+    return package_name(plan.slug if plan is not None else slugify(title))
 
 
 def _setup(out: Path, paper: Paper, plan: Plan | None, repo: GitRepo) -> None:
-    """Write paper.json and plan.json, drop a validation.json no final validation stands behind."""
-    (out / "paper.json").write_text(json.dumps(paper.to_dict(), indent=2, ensure_ascii=False) + "\n",
-                                    encoding="utf-8")
-    if plan is not None:
-        (out / "plan.json").write_text(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n",
-                                       encoding="utf-8")
+    """Write paper.json and plan.json (committed when they changed) and drop any validation.json: one is
+    written again only when this run's final validation ran."""
+    files = {"paper.json": paper.to_dict(), **({"plan.json": plan.to_dict()} if plan is not None else {})}
+    changed = False
+    for name, data in files.items():
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        path = out / name
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            changed = True
     (out / "validation.json").unlink(missing_ok=True)
-    repo.commit_all("setup: paper.json and plan.json for the LLM draft")
+    if changed:
+        repo.commit_all("setup: paper.json and plan.json for the LLM draft")
 
 
 def _usage(ledger: UsageLedger, out: Path, say: Callable[[str], None]) -> None:

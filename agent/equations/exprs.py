@@ -92,6 +92,8 @@ class ExpressionMixin:
 
     def _binop(self, node: ast.BinOp) -> ir.Expr:
         op = node.op
+        if op == "juxt" and base_sym_name(node.left) == "O" and isinstance(node.right, ast.Group):
+            raise UnsupportedNotation("unsupported LaTeX construct: big-O notation O(...)")
         if op in ("juxt", "cdot") and isinstance(node.left, ast.Sym) and node.left.name == "E" \
                 and isinstance(node.right, ast.Group) and node.right.delim == "[":
             raise UnsupportedNotation("unsupported LaTeX construct: expectation E[...]")

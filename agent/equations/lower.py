@@ -68,6 +68,7 @@ class Lowerer:
         self.names: set[str] = set(program.inputs) | set(program.sizes) | set(program.locals)
         self.index_letters = set(program.index_dims)
         self.temps: list[tuple[str, str]] = []  # (name, base) of hoisted temporaries
+        self.tensorized = scalars_under_torch_calls(program)  # converted once with torch.as_tensor
 
     # -- helpers ---------------------------------------------------------------------------------
     def temp(self, base: str, code: Code, at: int | None = None) -> Code:
@@ -89,7 +90,7 @@ class Lowerer:
             mapping.update({old: new for old, new in zip(order, fresh, strict=True) if old != new})
         if not mapping:
             return
-        pattern = re.compile(r"\b(" + "|".join(map(re.escape, mapping)) + r")\b")
+        pattern = re.compile(r"(?<![.\w])(" + "|".join(map(re.escape, mapping)) + r")\b")
         for i, line in enumerate(self.lines):
             parts = line.split('"')
             parts[::2] = [pattern.sub(lambda m: mapping[m.group(1)], p) for p in parts[::2]]
@@ -176,6 +177,8 @@ class Lowerer:
         return result
 
     def _input(self, node: ir.Input) -> Code:
+        if node.name in self.tensorized:
+            return Code(node.name, 100, "tensor")
         return Code(node.name, 100, self.kind_of(node.ty) if node.ty and not node.ty.is_scalar() else "scalar")
 
     def _local(self, node: ir.Local) -> Code:
@@ -196,11 +199,11 @@ class Lowerer:
         mark = len(self.lines)
         b = self.expr(node.right)
         assert node.ty is not None and node.left.ty is not None and node.right.ty is not None
+        a = self.align(a, node.left.ty, node.ty)
+        b = self.align(b, node.right.ty, node.ty)
         if len(a.text) + len(b.text) > 80:
             b = self.fit(b, node.right)
             a = self.fit(a, node.left, at=mark)
-        a = self.align(a, node.left.ty, node.ty)
-        b = self.align(b, node.right.ty, node.ty)
         kind = self.kind_of(node.ty, a, b)
         if node.op == "^":
             if a.kind == "py" and b.kind == "py" and isinstance(node.right, ir.Const) and node.right.value == 0.5:
@@ -369,7 +372,7 @@ class Lowerer:
         for part in node.parts:
             assert part.ty is not None
             target = ir.Ty(part.ty.batch, node.ty.idx, part.ty.pos)
-            parts.append(self.align(self.expr(part), part.ty, target).text)
+            parts.append(self.fit(self.align(self.expr(part), part.ty, target), part, limit=30).text)
         return Code(f"torch.cat([{', '.join(parts)}], dim=-1)", 100, "tensor")
 
     def _bind(self, node: ir.Bind) -> Code:
@@ -390,7 +393,7 @@ HOIST_NAMES = {"softmax": "weights", "log_softmax": "log_weights", "sigmoid": "g
 def hoist_name(node: ir.Expr) -> str:
     """A readable name for a temporary holding ``node``."""
     if isinstance(node, ir.Call):
-        return HOIST_NAMES.get(node.fn, node.fn)
+        return HOIST_NAMES.get(node.fn, f"{node.fn}_out")
     if isinstance(node, ir.Product):
         return "proj" if node.kind == "matmul" else "prod"
     if isinstance(node, ir.Reduce):
@@ -404,6 +407,52 @@ def hoist_name(node: ir.Expr) -> str:
     if isinstance(node, ir.Transpose | ir.Neg | ir.Bind):
         return hoist_name(node.body)
     return "z"
+
+
+def scalars_under_torch_calls(program: ir.Program) -> list[str]:
+    """Scalar inputs to convert once with ``torch.as_tensor`` so that torch functions get tensors.
+
+    One per torch-function argument made only of scalars (the first scalar input in it): the rest of
+    that argument's arithmetic then produces a tensor by itself.
+    """
+    chosen: list[str] = []
+
+    def leaves(node: ir.Expr) -> tuple[list[str], bool]:
+        names: list[str] = []
+        has_tensor = False
+        stack = [node]
+        while stack:
+            cur = stack.pop()
+            if isinstance(cur, ir.Input | ir.Local) and cur.ty is not None:
+                if not cur.ty.is_scalar():
+                    has_tensor = True
+                elif isinstance(cur, ir.Input):
+                    names.append(cur.name)
+            stack += [v for v in _children(cur)]
+        return names, has_tensor
+
+    for stmt in program.statements:
+        stack = [stmt.value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ir.Call | ir.Norm | ir.Reduce):
+                args = node.args if isinstance(node, ir.Call) else [node.body]
+                for arg in args:
+                    names, has_tensor = leaves(arg)
+                    if names and not has_tensor and not set(names) & set(chosen):
+                        chosen.append(sorted(names, key=program.inputs.index)[0])
+            stack += [v for v in _children(node)]
+    return [name for name in program.inputs if name in chosen]
+
+
+def _children(node: ir.Expr) -> list[ir.Expr]:
+    out: list[ir.Expr] = []
+    for value in vars(node).values():
+        if isinstance(value, ir.Expr):
+            out.append(value)
+        elif isinstance(value, list):
+            out += [v for v in value if isinstance(v, ir.Expr)]
+    return out
 
 
 def with_ty(node: ir.Expr, like: ir.Expr) -> ir.Expr:

@@ -481,7 +481,7 @@ def _is_callable(node: ast.Node) -> bool:
     base = node.base if isinstance(node, ast.Script) else node
     if isinstance(node, ast.Script) and node.sup is not None and isinstance(node.sup, ast.Num):
         return False
-    return isinstance(base, ast.Sym) and base.kind in ("letter", "greek", "word") and not base.accents
+    return isinstance(base, ast.Sym) and base.kind in ("letter", "greek", "word")
 
 
 def _is_single_letter(node: ast.Node) -> bool:

@@ -4,6 +4,10 @@ It shares nothing with the torch lowering: every output element is computed on i
 Python floats and :mod:`math` — a matrix product is a loop over the contracted index, a softmax a
 loop over its axis, a sum a loop over its index — from the same meaning (types) the compiler
 decided. Values are memoised per (node, element) so nested reductions stay polynomial.
+
+One exception: a call of an equation from the context evaluates that equation's own compiled
+function, which was itself verified element by element when it was compiled (an unverified
+callee is flagged in the notes).
 """
 
 from __future__ import annotations

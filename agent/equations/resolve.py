@@ -193,7 +193,7 @@ def analyse(statements: list[ast.Statement]) -> Analysis:
             and len(x) == 1 and "a" <= x <= "z"}
     result.index_letters = (bound | free) - arith_sub_letters
     for letter in bound & arith_sub_letters:
-        raise UnsupportedNotation(f"unsupported LaTeX construct: shifted index ({letter}+k) in a subscript")
+        raise UnsupportedNotation(f"unsupported LaTeX construct: shifted index such as {letter}-1 in a subscript")
     for letter, rng in result.bounds.items():
         if rng.size_name in result.index_letters:
             raise UnsupportedNotation(

@@ -61,6 +61,8 @@ def size_expression(program: ir.Program, name: str) -> str:
 def render(program: ir.Program, latex: str, notes: list[str]) -> str:
     """The standalone source of the compiled function (imports included)."""
     low = Lowerer(program)
+    for name in low.tensorized:
+        low.lines.append(f"{name} = torch.as_tensor({name})")
     for name in sorted(program.sizes):
         low.lines.append(f"{name} = {size_expression(program, name)}")
     for stmt in program.statements:
@@ -126,14 +128,12 @@ def display_latex(latex: str) -> str:
     text = re.sub(r"\\(label|tag)\*?\s*\{[^}]*\}", "", text)
     text = re.sub(r"\\(begin|end)\s*\{[^}]*\}", "", text)
     text = re.sub(r"\\(relax|nonumber|notag|numberthis)\b", "", text)
-    text = text.replace("&", "")
-    return " ".join(text.split())
+    text = " ".join(text.replace("&", "").split())
+    return re.sub(r"(\\\\|[,.;\s])+$", "", text)
 
 
 def docstring(program: ir.Program, latex: str, notes: list[str]) -> str:
     flat = display_latex(latex).replace('"""', "'''")
-    if flat.endswith("\\"):
-        flat += " "
     if len(flat) < 70:
         lines = [f'    r"""Compiled from the LaTeX: {flat}', ""]
     else:

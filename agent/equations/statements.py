@@ -94,6 +94,8 @@ def parse_statements(latex: str) -> tuple[list[ast.Statement], list[str]]:
         if notes:
             raise UnsupportedNotation("a continuation line of a derivation (it has no left-hand side)")
         raise UnsupportedNotation("empty equation")
+    if notes and len(parts) == 1 and not any(symbol_op(t) in DEFINE for t in parts[0]):
+        raise UnsupportedNotation("a derivation: an expression followed by continuation lines, nothing defined")
     statements = []
     for part in parts:
         parser = Parser([*part, Token("EOF", "", part[-1].pos + 1)])

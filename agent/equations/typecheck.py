@@ -190,7 +190,7 @@ class Typer:
 
     def _binary(self, node: ir.Binary) -> ir.Ty:
         a, b = self.ty(node.left), self.ty(node.right)
-        if node.op == "^" and a.rank == 2:
+        if node.op == "^" and a.rank >= 2:
             raise UnsupportedNotation(f"unsupported LaTeX construct: power of a matrix in {self.what}")
         return self.ew(a, b)
 

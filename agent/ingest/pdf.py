@@ -37,7 +37,8 @@ def parse_pdf(path: Path, *, limits: IngestLimits) -> Paper:
     """Parse the PDF at ``path`` in a child process; ``hyperparameters`` is left empty."""
     path = Path(path)
     check_pdf_file(path, limits)
-    argv = [sys.executable, "-m", "agent.ingest.pdf_worker", str(path.resolve()), str(limits.max_pdf_pages)]
+    argv = [sys.executable, "-m", "agent.ingest.pdf_worker", str(path.resolve()), str(limits.max_pdf_pages),
+            str(limits.max_file_bytes)]
     payload = run_isolated(argv, limits.pdf_timeout_s, what=str(path))
     if "error" in payload:
         raise IngestError(str(payload["error"]))

@@ -50,6 +50,7 @@ _TRANSLATE = str.maketrans({
 _MATH_FONT = re.compile(r"CMMI|CMSY|CMEX|CMBSY|MSAM|MSBM|LMMath|Math|Symbol|STIX|rsfs|EUFM|EUSM|esint", re.I)
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|\.B$|-B$|-Medi|CMBX|Bd\b|BX\d", re.I)
 _CMEX_FONT = re.compile(r"CMEX|LMMathExtension|MathExtension", re.I)
+_FOOTNOTE_MARK = re.compile(r"^[\d∗*†‡§¶]{1,3}$")
 _CAPTION_START = re.compile(r"^(Table|TABLE|Figure|FIGURE|Fig\.)\s*\d{1,3}\s*[:.]")
 _PAGE_NUMBER = re.compile(r"^(page\s*)?(\d{1,4}|[ivxlc]{1,6})(\s*(of|/)\s*\d{1,4})?$", re.I)
 
@@ -128,6 +129,22 @@ class Line:
     @cached_property
     def text(self) -> str:
         return join_spans(self.spans)
+
+    @cached_property
+    def prose_text(self) -> str:
+        """The text without footnote markers (a raised small digit or dagger after a word)."""
+        size, base = self.size, self.base
+        kept: list[Span] = []
+        for s in self.spans:
+            marker = (s.size < 0.8 * size and s.base < base - 0.2 * size and not s.math
+                      and _FOOTNOTE_MARK.match(s.text.strip()) is not None)
+            prev = kept[-1] if kept else None
+            if marker and prev is not None and not prev.math and re.search(r"[A-Za-z.,;:)\]]$", prev.text):
+                continue
+            kept.append(s)
+        if len(kept) == len(self.spans):
+            return self.text
+        return re.sub(r"\s+([.,;:])", r"\1", join_spans(kept))
 
     @cached_property
     def bold(self) -> bool:

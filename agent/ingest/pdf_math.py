@@ -44,6 +44,7 @@ _SYMBOLS = {
 _ACCENTS = {"ˆ": "hat", "^": "hat", "˜": "tilde", "~": "tilde", "¯": "bar", "˙": "dot", "⃗": "vec"}
 _FUNCTIONS = {"max", "min", "exp", "log", "ln", "sin", "cos", "tan", "tanh", "sinh", "cosh", "lim",
               "arg", "det", "sup", "inf", "Pr", "dim", "ker", "deg", "gcd", "argmax", "argmin"}
+_LIMIT_WORDS = {"max", "min", "lim", "arg", "sup", "inf", "argmax", "argmin"}
 _WORDS = {"where", "if", "otherwise", "and", "for", "with", "s.t.", "subject", "to", "else", "when"}
 _BIG_OPS = {r"\sum", r"\prod", r"\int", r"\max", r"\min", r"\lim", r"\arg", r"\bigcup", r"\bigcap",
             r"\mathop{\arg\max}", r"\mathop{\arg\min}", r"\sup", r"\inf"}
@@ -176,27 +177,30 @@ def _split_run(page: PageLayout, run: list[Line], size: float) -> list[EquationB
         return [EquationBlock(run, None, _raw(run), spans_to_latex(spans), page.index)]
     blocks: list[EquationBlock] = []
     pending: list[Line] = []
-    groups: list[tuple[str, list[Line], list[Span]]] = []
+    groups: list[tuple[str, Line, list[Line], list[Span]]] = []  # number, numbered line, lines, spans
     for line, found in zip(run, numbered):
         if found is None:
-            if groups and line.y0 < groups[-1][1][-1].y1 + 0.3 * size:
-                groups[-1][1].append(line)
-                groups[-1][2].extend(line.spans)
+            if groups and line.y0 < groups[-1][1].y1 + 0.3 * size:  # overlaps the numbered line
+                groups[-1][2].append(line)
+                groups[-1][3].extend(line.spans)
             else:
                 pending.append(line)
             continue
         number, rest = found
-        groups.append((number, pending + [line], [s for ln in pending for s in ln.spans] + rest))
+        groups.append((number, line, pending + [line], [s for ln in pending for s in ln.spans] + rest))
         pending = []
     if pending and groups:
-        groups[-1][1].extend(pending)
-        groups[-1][2].extend(s for ln in pending for s in ln.spans)
-    for number, lines, spans in groups:
+        groups[-1][2].extend(pending)
+        groups[-1][3].extend(s for ln in pending for s in ln.spans)
+    for number, _, lines, spans in groups:
+        latex = spans_to_latex(spans)
+        if not latex:
+            continue  # a number with nothing recognisable beside it
         for line in lines:
             line.kind = "equation"
         kept = {id(s) for s in spans}
         raw = " ".join(t for ln in lines if (t := join_spans([s for s in ln.spans if id(s) in kept])))
-        blocks.append(EquationBlock(lines, number, raw, spans_to_latex(spans), page.index))
+        blocks.append(EquationBlock(lines, number, raw, latex, page.index))
     return blocks
 
 
@@ -300,21 +304,16 @@ def spans_to_latex(spans: list[Span]) -> str:
 
     # Scripts: attach each small span to the nearest larger span on its left (or to the big
     # operator it sits above or below).
-    placed: dict[int, tuple[Span, str]] = {}
-    for s in sorted(small, key=lambda s: s.x0):
-        sibling = [t for t in small if id(t) in placed and t.x0 < s.x0 and t.x1 >= s.x0 - 0.25 * size
-                   and abs(t.base - s.base) <= 0.12 * t.size and abs(t.size - s.size) < 0.6]
-        if sibling:
-            host, kind = placed[id(sibling[-1])]
-        else:
-            found = _host(s, spans, size, base_of)
-            kind = _script_kind(s, found, base_of[id(found)]) if found is not None else None
-            if found is None or kind is None:
-                full.append(s)
-                continue
-            host = found
-        placed[id(s)] = (host, kind)
-        atoms[id(host)].scripts[kind].append(atoms[id(s)])
+    for run in _script_runs(small, size):
+        probe = Span(join_spans(run), min(r.x0 for r in run), min(r.y0 for r in run), max(r.x1 for r in run),
+                     max(r.y1 for r in run), run[0].size, run[0].font, 0, run[0].base)
+        others = [t for t in spans if all(t is not r for r in run)]
+        host = _host(probe, others, size, base_of)
+        kind = _script_kind(probe, host, base_of[id(host)]) if host is not None else None
+        if host is None or kind is None:
+            full.extend(run)
+            continue
+        atoms[id(host)].scripts[kind].extend(atoms[id(r)] for r in run)
     attached = {id(a.span) for at in atoms.values() for k in ("sub", "sup") for a in at.scripts[k]}
     full = sorted((s for s in full if id(s) not in attached), key=lambda s: s.x0)
 
@@ -354,14 +353,33 @@ def _collapse_pieces(spans: list[Span]) -> list[Span]:
     return out
 
 
+def _script_runs(small: list[Span], size: float) -> list[list[Span]]:
+    """Small spans that continue each other (same size and baseline, no gap) form one script."""
+    runs: list[list[Span]] = []
+    for s in sorted(small, key=lambda s: s.x0):
+        run = next((r for r in reversed(runs) if abs(r[-1].base - s.base) <= 0.15 * s.size
+                    and abs(r[-1].size - s.size) < 0.6 and s.x0 - max(t.x1 for t in r) < 0.35 * size), None)
+        if run is None:
+            runs.append([s])
+        else:
+            run.append(s)
+    return runs
+
+
+def _limits_of(s: Span, h: Span) -> bool:
+    """``s`` sits centred under or over ``h`` (limits of a sum, of max, of an expectation)."""
+    t = h.text.strip()
+    takes = t in ("∑", "∏", "∫", "⋃", "⋂") or t in _LIMIT_WORDS or (len(t) == 1 and bool(_BB_FONT.search(h.font)))
+    return takes and h.x0 - 2 <= s.cx <= h.x1 + 2 and (s.y0 >= h.y1 - 2 or s.y1 <= h.y0 + 2)
+
+
 def _host(s: Span, spans: list[Span], size: float, base_of: dict[int, float]) -> Span | None:
     best, best_d = None, None
     for h in spans:
         if h is s or h.size <= s.size + 0.3:
             continue
-        op = h.text.strip() in ("∑", "∏", "∫", "⋃", "⋂") or h.text.strip() in ("max", "min", "lim", "arg")
-        if op and h.x0 - 2 <= s.cx <= h.x1 + 2 and (s.y0 >= h.y1 - 2 or s.y1 <= h.y0 + 2):
-            return h  # limits above or below a big operator
+        if _limits_of(s, h):
+            return h
         if h.x0 >= s.x0 or h.x1 > s.x0 + 0.3 * size:
             continue
         dy = abs(s.base - base_of[id(h)])
@@ -376,8 +394,7 @@ def _host(s: Span, spans: list[Span], size: float, base_of: dict[int, float]) ->
 
 
 def _script_kind(s: Span, host: Span, host_base: float) -> str | None:
-    text = host.text.strip()
-    if text in ("∑", "∏", "∫", "⋃", "⋂", "max", "min", "lim", "arg") and host.x0 - 2 <= s.cx <= host.x1 + 2:
+    if _limits_of(s, host):
         return "sub" if s.y0 >= (host.y0 + host.y1) / 2 else "sup"
     rel = s.base - host_base
     if rel < -0.15 * host.size:

@@ -72,10 +72,7 @@ def _stops(line: Line, page: PageLayout, size: float) -> bool:
 def float_region(page: PageLayout, caption: list[Line], kind: str, size: float) -> list[Line]:
     """The lines of the table or figure that ``caption`` labels (above or below it)."""
     col = caption[0].col
-    lo, hi = page.col_range(col)
-    if col != -1 and page.gutter is not None:
-        # a caption narrower than the column but centred on the page labels a full-width float
-        lo, hi = page.col_range(col)
+    lo, hi = page.col_range(col)  # a caption crossing the gutter labels a full-width float
     top, bottom = min(ln.y0 for ln in caption), max(ln.y1 for ln in caption)
     cands = [ln for ln in page.lines if ln.kind == "body" and ln.x1 > lo - 2 and ln.x0 < hi + 2
              and (col == -1 or ln.col in (col, -1))]
@@ -110,7 +107,7 @@ def _walk(lines: list[Line], edge: float, direction: int, max_gap: float, page: 
                     run.pop()
             break
         run.append(ln)
-        edge = ln.y1 if direction > 0 else ln.y0
+        edge = max(edge, ln.y1) if direction > 0 else min(edge, ln.y0)
     return run
 
 
@@ -153,10 +150,28 @@ def _graphics_weight(pdf_page: Any) -> int:
     return total
 
 
+def _vertical_rules(pdf_page: Any, rect: Any) -> int:
+    """How many vertical rules (or boxed cells) are drawn inside ``rect``."""
+    count = 0
+    for path in pdf_page.get_cdrawings():
+        x0, y0, x1, y1 = path["rect"]
+        if x1 < rect.x0 - 2 or x0 > rect.x1 + 2 or y1 < rect.y0 - 2 or y0 > rect.y1 + 2:
+            continue
+        for item in path["items"]:
+            if item[0] == "l":
+                (ax, ay), (bx, by) = item[1], item[2]
+                count += abs(ax - bx) < 1 and abs(ay - by) > 4
+            elif item[0] == "re":
+                rx0, ry0, rx1, ry1 = item[1]
+                count += abs(ry1 - ry0) > 4 and (abs(rx1 - rx0) < 2 or abs(rx1 - rx0) > 4)
+    return count
+
+
 def _finder_rows(pdf_page: Any, rect: Any) -> list[list[str]]:
-    """Cells from PyMuPDF's table finder, or [] when it finds nothing clean (booktabs tables).
-    Pages heavy with vector graphics (plots of thousands of paths) take the finder seconds: skip."""
-    if _graphics_weight(pdf_page) > 60_000:
+    """Cells from PyMuPDF's table finder, or [] when it finds nothing clean. Its line strategy
+    needs vertical rules, which booktabs tables do not draw: without them it is not run (it
+    would find nothing), nor on pages heavy with vector graphics (seconds per call)."""
+    if _graphics_weight(pdf_page) > 60_000 or _vertical_rules(pdf_page, rect) < 2:
         return []
     try:
         try:  # PyMuPDF >= 1.27 gates tables by a layout model: slow, and not needed for ruled tables

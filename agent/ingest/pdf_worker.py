@@ -38,7 +38,8 @@ _NUMBERED = re.compile(r"^(?P<num>(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){0,3})\.?\s+(?P<
 _UNNUMBERED = re.compile(
     r"^(abstract|introduction|related work|background|conclusions?|discussion|references|bibliography|"
     r"acknowledge?ments?|appendix|appendices|limitations|broader impacts?|experiments|results)$", re.I)
-_NAME_WORD = re.compile(r"^[A-ZÀ-ÖØ-Þ\u0141][\w.'\u2019-]*$|^(de|van|von|der|da|di|le)$")
+_NAME_WORD = re.compile(r"^[A-ZÀ-ÖØ-Þ\u0141][\w.'\u2019-]*$"
+                        r"|^(de|van|von|der|den|del|della|da|di|du|dos|das|le|la|ter|bin|al|el)$")
 _FOOTNOTE_MARK = re.compile(r"^[\d∗*†‡§¶]+$")
 _AFFILIATION = re.compile(
     r"universit|institut|google|research|brain|deepmind|openai|microsoft|facebook|meta\b|inc\b|\blab|"
@@ -118,14 +119,18 @@ class _Draft:
     def text(self, vocab: set[str], contexts: dict[int, str]) -> str:
         """Paragraphs joined by blank lines; fills ``contexts`` (equation id -> context)."""
         texts = []
-        for para in self.paras:
-            lines = [p for p in para if isinstance(p, str)]
-            if lines:
-                texts.append(join_lines(lines, vocab))
+
+        def strings(para: list[Any]) -> str:
+            return join_lines([p for p in para if isinstance(p, str)], vocab)
+
+        for n, para in enumerate(self.paras):
+            if (whole := strings(para)):
+                texts.append(whole)
             for k, piece in enumerate(para):
                 if isinstance(piece, EquationBlock):
-                    before = join_lines([p for p in para[:k] if isinstance(p, str)], vocab)
-                    after = join_lines([p for p in para[k + 1:] if isinstance(p, str)], vocab)
+                    # the sentence before and after; across a paragraph break when there is none
+                    before = strings(para[:k]) or (strings(self.paras[n - 1]) if n else "")
+                    after = strings(para[k + 1:]) or (strings(self.paras[n + 1]) if n + 1 < len(self.paras) else "")
                     contexts[id(piece)] = equation_context(before, after)
         if self.notes:
             texts.append(join_lines(self.notes, vocab))
@@ -323,7 +328,7 @@ class _Builder:
                 current = _Draft(item.info)
                 drafts.append(current)
             elif item.kind == "text" and item.line is not None:
-                line, text = item.line, item.line.text
+                line, text = item.line, item.line.prose_text
                 if current is None:
                     m = re.match(r"^abstract\s*[.:—–-]?\s*", text, re.I)
                     if not (m and line.page == 0 and (line.bold or len(text) > m.end())):
@@ -411,7 +416,7 @@ class _Builder:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Child-process entry: ``python -m agent.ingest.pdf_worker PATH [MAX_PAGES]``.
+    """Child-process entry: ``python -m agent.ingest.pdf_worker PATH [MAX_PAGES [MAX_BYTES]]``.
 
     Prints one JSON object on stdout: ``{"paper": {...}}`` or ``{"error": "one line"}``. Whatever
     MuPDF or a library prints goes to stderr, so it cannot corrupt that object.
@@ -425,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
     limits = IngestLimits()
     if len(args) > 1:
         limits.max_pdf_pages = int(args[1])
+    if len(args) > 2:
+        limits.max_file_bytes = int(args[2])
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr

@@ -192,6 +192,10 @@ class AgentTools:
         self._memo[key] = report
         return report
 
+    def remember(self, digest: str, checks: list[str] | None, report: ValidationReport) -> None:
+        """Seed the memo with a report saved by an earlier run of the same files and checks."""
+        self._memo[(digest, tuple(checks) if checks is not None else None)] = report
+
     def _validate(self, checks: list[str] | None = None) -> str:
         if checks is not None and (not isinstance(checks, list) or not all(isinstance(c, str) for c in checks)):
             raise UserError("checks must be a list of check names")

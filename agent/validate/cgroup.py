@@ -114,10 +114,6 @@ class SandboxCgroup:
             return None
         return path
 
-    def procs_files(self) -> list[bytes]:
-        """Paths of the ``cgroup.procs`` files, encoded for a fork-safe ``os.open`` in preexec_fn."""
-        return [os.fsencode(d / "cgroup.procs") for d in self.dirs]
-
     def pids_now(self) -> set[int]:
         found: set[int] = set()
         for d in self.dirs:
@@ -170,13 +166,3 @@ class SandboxCgroup:
                     time.sleep(0.05)
         self.dirs = []
 
-
-def join(procs_files: list[bytes]) -> None:
-    """Move the calling process into the groups (called in the child before exec)."""
-    pid = str(os.getpid()).encode()
-    for path in procs_files:
-        fd = os.open(path, os.O_WRONLY)
-        try:
-            os.write(fd, pid)
-        finally:
-            os.close(fd)

@@ -46,9 +46,12 @@ _ENV_ALLOW = (
 )
 _SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION", re.IGNORECASE)
 
-# Runs inside the new namespaces, before the worker. Mount changes happen only when the mount
-# namespace really differs from the parent's (P2C_HOST_MNTNS), never on the host.
+# Runs first in the sandbox (inside the new namespaces when unshare works): joins the cgroups
+# ("0" = the writing process; children follow), then sets up the mounts. Mount changes happen
+# only when the mount namespace really differs from the parent's (P2C_HOST_MNTNS), never on the host.
 PRELUDE = r"""
+ulimit -c 0
+for f in $P2C_CGROUP_PROCS; do echo 0 > "$f" || echo "p2c-sandbox-problem: cannot join $f" >&2; done
 [ "$(readlink /proc/self/ns/net)" != "$P2C_HOST_NETNS" ] && echo p2c-sandbox: network >&2 && ip link set lo up 2>/dev/null
 if [ "$(readlink /proc/self/ns/mnt)" != "$P2C_HOST_MNTNS" ] && mount --make-rprivate / 2>/dev/null \
    && mount --bind "$P2C_SCRATCH" "$P2C_SCRATCH" 2>/dev/null; then
@@ -150,24 +153,17 @@ class Sandbox:
         """Start the worker and send ``hello``; return its reply (the environment it found)."""
         flags, self.ns_problem = namespace_flags()
         self.group = cgroup.SandboxCgroup.create(self.max_pids, self.memory_mb * 1024 * 1024)
-        procs_files = self.group.procs_files()
         req_r, self._req_w = os.pipe()
         self._resp_r, resp_w = os.pipe()
         cmd = [sys.executable, "-B", "-s", "-m", "agent.validate.worker", str(req_r), str(resp_w)]
-        if flags:
-            cmd = [*flags, "sh", "-c", PRELUDE, "p2c-sandbox", *cmd]
+        cmd = [*flags, "sh", "-c", PRELUDE, "p2c-sandbox", *cmd]
         env = sandbox_env(self.scratch, self.control, self.threads, max(64, self.memory_mb // 2))
-
-        def preexec() -> None:  # in the child, before exec: join the cgroups, no core dumps
-            import resource
-
-            cgroup.join(procs_files)
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
+        env["P2C_CGROUP_PROCS"] = " ".join(str(d / "cgroup.procs") for d in self.group.dirs)
+        # no preexec_fn: Popen stays safe to call from several threads at once
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.scratch,
-                env=env, pass_fds=(req_r, resp_w), start_new_session=True, preexec_fn=preexec,
+                env=env, pass_fds=(req_r, resp_w), start_new_session=True,
             )
         os.close(req_r)
         os.close(resp_w)
@@ -179,6 +175,8 @@ class Sandbox:
                  if line.startswith("p2c-sandbox:")}
         group = self.group or cgroup.SandboxCgroup()
         problems = ([self.ns_problem] if getattr(self, "ns_problem", "") else []) + group.problems
+        problems += [line.split(":", 1)[1].strip() for line in self.log_head().splitlines()
+                     if line.startswith("p2c-sandbox-problem:")]
         if "readonly" not in marks and "pid" in marks:
             problems.append("could not make the filesystem read-only outside the scratch folder")
         return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 from torch import nn
 
@@ -139,3 +140,33 @@ def test_unet_embedding_and_wiring():
     assert dead == [], dead
     assert not torch.allclose(unet(x, t, y), unet(x, t, torch.tensor([3, 3])))  # labels condition
     assert not torch.allclose(unet(x, t, y), unet(x, t + 1, y))  # steps condition
+
+
+def test_schedules_and_samplers_match_diffusers():
+    """Cross-check against diffusers' schedulers (optional test dependency; they keep betas in float32)."""
+    diffusers = pytest.importorskip("diffusers")
+    tol = {"atol": 1e-6, "rtol": 1e-5}
+    linear = diffusers.DDPMScheduler(num_train_timesteps=50, beta_start=1e-4, beta_end=0.02, beta_schedule="linear")
+    torch.testing.assert_close(symbol("ddpm_linear_schedule")(50), linear.betas.double(), **tol)
+    cosine = diffusers.DDPMScheduler(num_train_timesteps=50, beta_schedule="squaredcos_cap_v2")
+    torch.testing.assert_close(symbol("ddpm_cosine_schedule")(50), cosine.betas.double(), **tol)
+    # DDPM ancestral sampling with sigma_t^2 = beta_t ("fixed_large"), the same generator draws
+    diffusion = _diffusion(num_timesteps=20)
+    scheduler = diffusers.DDPMScheduler(num_train_timesteps=20, beta_start=1e-4, beta_end=0.02,
+                                        beta_schedule="linear", variance_type="fixed_large", clip_sample=False)
+    ours = diffusion.sample((2, 3), generator=torch.Generator().manual_seed(7))
+    generator = torch.Generator().manual_seed(7)
+    x = torch.randn(2, 3, generator=generator, dtype=torch.float64)
+    for t in scheduler.timesteps:
+        x = scheduler.step(diffusion.denoiser(x, t.expand(2)), int(t), x, generator=generator).prev_sample
+    torch.testing.assert_close(ours, x, **tol)
+    # DDIM, eta = 0, on diffusers' "trailing" sub-sequence of steps
+    ddim = diffusers.DDIMScheduler(num_train_timesteps=20, beta_start=1e-4, beta_end=0.02, beta_schedule="linear",
+                                   clip_sample=False, timestep_spacing="trailing", set_alpha_to_one=True)
+    ddim.set_timesteps(5)
+    ours = load(["ddim_sampler"]).ddim_sample(diffusion, (2, 3), timesteps=ddim.timesteps.tolist(), eta=0.0,
+                                              generator=torch.Generator().manual_seed(9))
+    x = torch.randn(2, 3, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
+    for t in ddim.timesteps:
+        x = ddim.step(diffusion.denoiser(x, t.expand(2)), int(t), x, eta=0.0).prev_sample
+    torch.testing.assert_close(ours, x, **tol)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -74,7 +75,7 @@ def test_render_defaults_defines_its_symbols_without_imports(name):
     assert not [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
     defined = [n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))]
     assert defined == get(name).symbols
-    assert "{{" not in source and "{%" not in source
+    assert "{{" not in source and "{%" not in source and "<built-in" not in source
 
 
 def test_lookups_and_errors():
@@ -90,6 +91,8 @@ def test_lookups_and_errors():
         render("multi_query_attention", num_kv_heads=2)
     with pytest.raises(UserError, match="needs a 'norm' component"):
         render("pre_norm_encoder_block", norm="swiglu")
+    with pytest.raises(UserError, match="needs a 'attention' component"):
+        render("pre_norm_encoder_block", attention="")
     with pytest.raises(UserError, match="rotary or bias"):
         render("multi_head_attention", position="sinusoidal_position")
     with pytest.raises(UserError, match="cross_attention"):
@@ -163,3 +166,14 @@ def test_rendered_modules_are_lint_clean_and_importable(tmp_path):
     run = subprocess.run([sys.executable, "-c", "import everything, rope_gqa, variants"], cwd=tmp_path,
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_render_module_is_byte_identical_across_processes():
+    code = ("import hashlib; from agent.catalog import all_components, render_module; "
+            "print(hashlib.sha256(render_module([c.name for c in all_components()]).encode()).hexdigest())")
+    digests = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(digests) == 1

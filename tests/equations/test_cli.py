@@ -64,3 +64,13 @@ def test_from_paper_json(capsys) -> None:
     rc = main(["equation", "--from", str(paper), "--number", "3", "--json"])
     data = json.loads(capsys.readouterr().out)
     assert rc == 0 and data["name"] == "lrate" and data["verified"]
+
+
+def test_from_paper_with_context_equation(capsys) -> None:
+    paper = require_shared("rcb", "Diff-Transformer", "paper.tex")
+    shapes = "X=... n e; W^Q=e (2 d); W^K=e (2 d); W^V=e v"
+    rc = main(["equation", "--from", str(paper), "--number", "1", "--context", "2", "--shapes", shapes])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "def DiffAttn(" in out and "    def lambda_(" in out  # eq. (2) nested, called for \lambda
+    assert "# verified" in out

@@ -191,3 +191,14 @@ def test_scalar_equations_accept_python_numbers(latex: str) -> None:
     eq = compile_equation(latex)
     out = eq.fn(*[2.0] * len(eq.inputs))
     assert torch.isfinite(torch.as_tensor(out))
+
+
+def test_hoisted_temporaries_keep_function_names_intact() -> None:
+    # two hoisted logs become log_out, log_out2: renumbering must never touch torch.log itself
+    eq = check(r"y = \log\left(\frac{a_1 + b_1 + c_1 + d_1}{e_1 + f_1}\right) "
+               r"- \log\left(\frac{a_2 + b_2 + c_2}{e_2 + f_2}\right) "
+               r"+ \log\left(\frac{a_3 + b_3 + c_3}{e_3 + f_3}\right)", None,
+               lambda **t: (torch.log((t["a_1"] + t["b_1"] + t["c_1"] + t["d_1"]) / (t["e_1"] + t["f_1"]))
+                            - torch.log((t["a_2"] + t["b_2"] + t["c_2"]) / (t["e_2"] + t["f_2"]))
+                            + torch.log((t["a_3"] + t["b_3"] + t["c_3"]) / (t["e_3"] + t["f_3"]))), positive=True)
+    assert "torch.log2" not in eq.source

@@ -169,6 +169,8 @@ def test_transformer_sections(transformer: Paper) -> None:
 def test_transformer_text_quality(transformer: Paper) -> None:
     optimizer = _section(transformer, "Optimizer").text
     assert "We used the Adam optimizer [20] with β1 = 0.9, β2 = 0.98 and ϵ = 10-9." in optimizer
+    scaled = _section(transformer, "Scaled Dot-Product Attention").text
+    assert "extremely small gradients. To counteract this effect" in scaled  # footnote mark dropped
     stacks = _section(transformer, "Encoder and Decoder Stacks").text
     assert "The encoder is composed of a stack of N = 6 identical layers." in stacks
     ffn = _section(transformer, "Position-wise Feed-Forward Networks").text

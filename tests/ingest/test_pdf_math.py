@@ -70,6 +70,20 @@ def test_sum_with_limits_above_and_below() -> None:
     assert spans_to_latex(spans) == r"a = \sum_{j = 1}^{m}w_{j}"
 
 
+def test_expectation_takes_the_script_below_it_as_limits() -> None:
+    expect = Span("E", 0, BASE - 7, 8, BASE, 10, "MSBM10", 0, BASE)
+    below = [Span("(x", 0, BASE + 2, 6, BASE + 8, 7, "CMR7", 0, BASE + 6.5),
+             Span(", c)", 6, BASE + 2, 14, BASE + 8, 7, "CMMI7", 0, BASE + 6.5)]
+    spans = [expect, *below, sp("[", 16, font="CMR10", width=3), sp("F", 19), sp("]", 26, font="CMR10", width=3)]
+    assert spans_to_latex(spans) == r"\mathbb{E}_{(x, c)}[F]"
+
+
+def test_script_runs_stay_together_when_stacked() -> None:
+    spans = [sp("x", 0), sp("ab", 5.5, BASE - 3.6, 7), sp("c", 12.5, BASE - 3.6, 7),
+             sp("de", 5.5, BASE + 1.5, 7), sp("+", 20, font="CMR10"), sp("y", 28)]
+    assert spans_to_latex(spans) == "x_{de}^{abc} + y"
+
+
 def test_tall_radical_covers_the_rest_of_the_expression() -> None:
     radical = Span("√", 20, 80, 30, 112, 10, "CMEX10", 0, 88)
     spans = [sp("σ", 0), sp("=", 9, font="CMR10"), radical, sp("1", 32, BASE - 6.8, font="CMR10"),
@@ -172,6 +186,14 @@ def test_numbered_equations_of_other_papers(paper: str, numbers: int, number: st
     eq = parsed.equation(number)
     for piece in pieces:
         assert piece in eq.latex
+
+
+def test_every_numbered_equation_has_latex() -> None:
+    paper = parse_pdf_in_process(require_shared("cpc_infonce", "paper.pdf"), IngestLimits())
+    numbers = [e.number for e in paper.equations if e.number]
+    assert numbers == [str(k) for k in range(1, 16)]
+    assert all(e.latex.strip() and e.raw_text for e in paper.equations)
+    assert r"\mathbb{E}_{(x, c)}[F(x, c)]" in paper.equation("15").latex
 
 
 def test_two_column_equations_keep_their_numbers() -> None:

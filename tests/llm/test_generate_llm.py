@@ -55,8 +55,9 @@ def openai_reply(turn: dict, index: int) -> dict:
 
 def generate(paper, out, llm, env, **kwargs):
     lines: list[str] = []
-    rc = generate_with_llm(paper, out, llm, env={**FAST, **env}, echo=lines.append, checks=QUICK,
-                           step_checks=QUICK, **kwargs)
+    kwargs.setdefault("checks", QUICK)
+    kwargs.setdefault("step_checks", kwargs["checks"])
+    rc = generate_with_llm(paper, out, llm, env={**FAST, **env}, echo=lines.append, **kwargs)
     return rc, lines
 
 
@@ -91,19 +92,19 @@ def test_anthropic_session_recovers_repairs_reports_usage_and_replays_from_the_c
     assert subjects[:2] == ["validation: 3/3 checks pass", "repair 1: attention/model.py — validation: 3/3 checks pass"]
     assert subjects[2].startswith("draft: ") and subjects[2].endswith("— validation: 2/3 checks pass")
 
-    # 2 retried + 6 answered requests; the repair request carried the failed check back
+    # 2 retried + 5 answered requests; the repair request carried the failed check back
     requests = [r.body for r in fake_anthropic.requests]
-    assert len(requests) == 8 and requests[0] == requests[1] == requests[2]
-    assert "[fail] reference on attention" in last_user_text(requests[6])
-    assert "<untrusted_validation_output id=" in last_user_text(requests[6])
+    assert len(requests) == 7 and requests[0] == requests[1] == requests[2]
+    assert "[fail] reference on attention" in last_user_text(requests[5])
+    assert "<untrusted_validation_output id=" in last_user_text(requests[5])
 
     # usage per call and per run: printed and saved; sonnet prices
     usage = json.loads((out / ".paper2code" / "usage.json").read_text())
-    assert usage["total"]["calls"] == 6 and usage["total"]["input_tokens"] == 6 * 1200
-    assert usage["total"]["cache_read_tokens"] == 5 * 5000 and usage["total"]["cache_write_tokens"] == 5000
-    expected = (6 * 1200 * 3 + 6 * 300 * 15 + 5 * 5000 * 0.3 + 5000 * 3.75) / 1e6
+    assert usage["total"]["calls"] == 5 and usage["total"]["input_tokens"] == 5 * 1200
+    assert usage["total"]["cache_read_tokens"] == 4 * 5000 and usage["total"]["cache_write_tokens"] == 5000
+    expected = (5 * 1200 * 3 + 5 * 300 * 15 + 4 * 5000 * 0.3 + 5000 * 3.75) / 1e6
     assert usage["total"]["cost_usd"] == pytest.approx(expected)
-    assert any(line.startswith("usage (saved in") and "6 calls" in line for line in lines)
+    assert any(line.startswith("usage (saved in") and "5 calls" in line for line in lines)
 
     # cache_control on the system prompt and the paper block; the paper inside the delimiters
     for body in requests:
@@ -113,7 +114,7 @@ def test_anthropic_session_recovers_repairs_reports_usage_and_replays_from_the_c
         opened, closed = head["text"].index("<untrusted_paper id="), head["text"].index("</untrusted_paper id=")
         assert opened < head["text"].index("Dividing by $\\sqrt{d_k}$") < closed
     # the key travels only in the header: never in a body, a log line or the output folder
-    assert all(r.headers["x-api-key"] == API_KEY for r in fake_anthropic.requests)
+    assert all(any(API_KEY in v for v in r.headers.values()) for r in fake_anthropic.requests)
     assert not any(API_KEY.encode() in r.raw for r in fake_anthropic.requests)
     assert API_KEY not in caplog.text and API_KEY not in "\n".join(lines)
     assert API_KEY not in everything_written(tmp_path)
@@ -121,10 +122,10 @@ def test_anthropic_session_recovers_repairs_reports_usage_and_replays_from_the_c
     # a fully cached re-run (same cache, a fresh folder) makes no HTTP request
     again = tmp_path / "second" / "attention"
     rc, lines = generate(paper, again, "anthropic", env)
-    assert rc == 0 and len(fake_anthropic.requests) == 8
+    assert rc == 0 and len(fake_anthropic.requests) == 7
     assert (again / "attention" / "model.py").read_text() == (out / "attention" / "model.py").read_text()
     replay = json.loads((again / ".paper2code" / "usage.json").read_text())["total"]
-    assert (replay["calls"], replay["cached_calls"], replay["cost_usd"]) == (6, 6, 0.0)
+    assert (replay["calls"], replay["cached_calls"], replay["cost_usd"]) == (5, 5, 0.0)
 
 
 def test_always_overloaded_is_one_line_and_a_rerun_resumes_without_repeating_steps(
@@ -165,12 +166,12 @@ def test_the_same_session_through_an_openai_compatible_server(tmp_path, paper, f
     assert json.loads((out / "validation.json").read_text())["passed"] is True
     assert [c.summary.split(":")[0] for c in GitRepo(out).log()] == ["validation", "repair 1", "draft", "setup"]
     bodies = [r.body for r in fake_openai.requests]
-    assert len(bodies) == 6 and all(b["model"] == "llama3.1:8b" for b in bodies)
+    assert len(bodies) == 5 and all(b["model"] == "llama3.1:8b" for b in bodies)
     first_user = next(m for m in bodies[0]["messages"] if m["role"] == "user")
     assert "<untrusted_paper id=" in json.dumps(first_user) and "Dividing by" in json.dumps(first_user)
-    assert "reference on attention" in json.dumps(bodies[4]["messages"][-1])
+    assert "reference on attention" in json.dumps(bodies[3]["messages"][-1])
     usage = json.loads((out / ".paper2code" / "usage.json").read_text())
-    assert usage["total"]["calls"] == 6 and usage["unpriced_models"] == ["llama3.1:8b"]
+    assert usage["total"]["calls"] == 5 and usage["unpriced_models"] == ["llama3.1:8b"]
 
 
 HOSTILE_MODEL = '''"""A draft that tries to escape when imported."""
@@ -238,3 +239,22 @@ def test_a_paper_with_hidden_instructions_and_a_model_that_follows_them(tmp_path
     assert head.count("</untrusted_paper id=") == 1 and head.count("<untrusted_paper id=") == 1
     assert head.index("<untrusted_paper id=") < head.index("Ignore previous instructions") < head.index(
         "</untrusted_paper id=")
+
+
+def test_the_command_line_llm_path_one_line_errors(tmp_path, fake_anthropic, monkeypatch, capsys):
+    from agent.cli import main
+
+    out = tmp_path / "attention"
+    assert main(["generate", str(PAPER), "--out", str(out), "--llm", "anthropic:bad model"]) == 2
+    assert main(["generate", str(PAPER), "--out", str(out), "--llm", "anthropic", "--no-commit"]) == 2
+    for key, value in {"ANTHROPIC_API_KEY": API_KEY, "ANTHROPIC_BASE_URL": fake_anthropic.url, **FAST,
+                       "P2C_MAX_RETRIES": "0"}.items():
+        monkeypatch.setenv(key, value)
+    fake_anthropic.overloaded(1)
+    capsys.readouterr()
+    assert main(["generate", str(PAPER), "--out", str(out), "--llm", "anthropic", "--no-cache"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith(
+        "paper2code: error: Anthropic API overloaded (529) after 1 attempt")
+    assert state_path(out).is_file() and not (out / "validation.json").exists()
+    assert not (out / ".paper2code" / "cache").exists()  # --no-cache

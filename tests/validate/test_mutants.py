@@ -53,12 +53,12 @@ def test_catch_rate_and_details(family: str, attention_family, norm_family) -> N
     rate = sum(caught(m, targets[m.name]) for m in real) / len(real)
     assert len(real) >= (15 if family == "attention" else 10)
     assert rate >= 0.9, f"{family}: {rate:.0%} of mutants caught"
-    # details say which module, which sizes and the numbers
+    # every failure carries a detail with numbers (sizes, differences, counts) to fix from
     for mutant in real:
         for name in mutant.expected:
             result = targets[mutant.name].get(name)
             if result is not None and result.status == "fail":
-                assert "sizes" in result.detail or "parameter" in result.detail or "input" in result.detail, result.detail
+                assert any(ch.isdigit() for ch in result.detail) and len(result.detail) > 40, result.detail
     # one warm worker served the whole family
     assert report.environment["worker_starts"] == 1
     assert report.passed is False

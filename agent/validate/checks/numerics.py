@@ -87,6 +87,6 @@ def determinism(ctx: ModuleContext) -> str:
             raise CheckFailed(f"cannot compare {name}: {short_error(exc)}") from exc
         if not same:
             diff = max_diff(tensor, other) if tensor.is_floating_point() else float("nan")
-            raise CheckFailed(f"same seed, different initial values of {name} (max diff {fmt(diff)}): "
+            raise CheckFailed(f"same seed, different initial values of tensor {name!r} (max diff {fmt(diff)}): "
                               "initialisation uses an unseeded generator (random, numpy, time)")
     return f"eval outputs repeat exactly; same seed gives the same {len(one)} tensors ({ctx.where(sizes)})"
