@@ -33,7 +33,6 @@ from agent.llm.agent_tools import (
     with_tails,
 )
 from agent.llm.base import LLMProvider, assistant_message, tool_result, tool_results_message, user_message
-from agent.llm.cost import UsageLedger
 from agent.llm.prompts import render
 from agent.repo import GitRepo
 from agent.types import (
@@ -98,6 +97,8 @@ class AgentState:
     finished: bool = False  # submitted and validation passed
     summary: str = ""
     judged: dict[str, Any] | None = None  # the last submit's validation: tree digest, checks, report
+    tokens: int = 0  # input + output + cache-read + cache-write tokens of every call so far
+    cost_usd: float = 0.0
 
     def save(self, path: Path) -> None:
         data = {"version": STATE_VERSION, **{k: v for k, v in self.__dict__.items() if k not in ("repairs", "judged")},
@@ -140,7 +141,6 @@ class DraftAgent:
         checks: list[str] | None = None,
         step_checks: list[str] | None = STEP_CHECKS,
         max_tokens: int = 16000,
-        ledger: UsageLedger | None = None,
         echo: Callable[[str], None] | None = None,
     ) -> None:
         self.provider, self.tools, self.repo = provider, tools, repo
@@ -148,14 +148,11 @@ class DraftAgent:
         self.limits = limits or AgentLimits()
         self.max_repairs, self.max_tokens = max_repairs, max_tokens
         self.checks, self.step_checks = checks, step_checks
-        self.ledger = ledger
         self.echo = echo or (lambda line: None)
         self.state_file = state_path(tools.root)
         self.state: AgentState | None = None
         self.report: ValidationReport | None = None
         self._started = time.monotonic()
-        self._spent_tokens = 0  # without a ledger: this invocation's tokens
-        self._spent_usd = 0.0
 
     # ------------------------------------------------------------------ the loop
 
@@ -203,9 +200,10 @@ class DraftAgent:
                                           max_tokens=self.max_tokens, paper=self.paper)
         if response.stop_reason == "refusal":
             raise LLMError(f"the model refused to go on at step {state.steps + 1} (stop_reason refusal)")
+        usage = response.usage
         state.steps += 1
-        self._spent_tokens += _tokens(response)
-        self._spent_usd += response.usage.cost_usd
+        state.tokens += usage.input_tokens + usage.output_tokens + usage.cache_read_tokens + usage.cache_write_tokens
+        state.cost_usd += usage.cost_usd
         state.messages.append(assistant_message(response))
         cut_off = response.stop_reason == "max_tokens"
         results, submitted, summary = [], False, response.text
@@ -281,10 +279,7 @@ class DraftAgent:
             messages.append(user_message(text))
 
     def _check_limits(self) -> None:
-        limits, steps = self.limits, self.state.steps
-        total = self.ledger.total if self.ledger is not None else None
-        tokens = _tokens_of(total) if total is not None else self._spent_tokens
-        usd = total.cost_usd if total is not None else self._spent_usd
+        limits, steps, tokens, usd = self.limits, self.state.steps, self.state.tokens, self.state.cost_usd
         elapsed = time.monotonic() - self._started
         if limits.max_steps is not None and steps >= limits.max_steps:
             raise LimitsExceeded(f"step limit reached: {steps} model turns (max_steps {limits.max_steps})")
@@ -296,7 +291,7 @@ class DraftAgent:
             raise LimitsExceeded(f"wall-time limit reached: {elapsed:.0f} s (max_wall_s {limits.max_wall_s:g})")
 
     def _load_or_start(self, task: str) -> AgentState:
-        paper = self.paper.to_dict() if self.paper is not None else None
+        paper = [self.paper.text, self.paper.title] if self.paper is not None else None  # not its path
         payload = json.dumps({"system": self.system, "task": task, "paper": paper}, sort_keys=True, default=str)
         fingerprint = hashlib.sha256(payload.encode()).hexdigest()
         if self.state_file.is_file():
@@ -315,10 +310,3 @@ class DraftAgent:
                            message=message, summary=self.state.summary,
                            report=self.report if outcome != "stopped" else None)
 
-
-def _tokens(response: LLMResponse) -> int:
-    return _tokens_of(response.usage)
-
-
-def _tokens_of(usage: Any) -> int:
-    return usage.input_tokens + usage.output_tokens + usage.cache_read_tokens + usage.cache_write_tokens

@@ -547,3 +547,118 @@ class Plan(JsonMixin):
 
     def component_for(self, slot: str) -> PlannedComponent | None:
         return next((c for c in self.components if c.slot == slot), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation (agent.evaluate): implementations validated in bulk, suites scored, benchmarks run
+# ---------------------------------------------------------------------------------------------
+
+EvalStatus = Literal["pass", "fail", "error", "skip"]
+
+
+@dataclass
+class ImplementationResult(JsonMixin):
+    """One implementation (a folder with paper2code.toml) validated by ``paper2code eval DIR``.
+    ``status`` "error": the manifest was unreadable or validation could not run (``error`` says why)."""
+
+    name: str  # the manifest's project name (the folder name when the manifest is unreadable)
+    path: str  # relative to the evaluated folder
+    status: EvalStatus
+    report: ValidationReport | None = None
+    error: str = ""
+    seconds: float = 0.0
+
+    def failed_checks(self) -> list[CheckResult]:
+        return self.report.failures() if self.report is not None else []
+
+
+@dataclass
+class EvalCase(JsonMixin):
+    """One case of an evaluation suite (``evals/<suite>/cases/<id>/case.toml``)."""
+
+    id: str
+    paper: str  # resolved path of the paper input
+    components: list[str]  # catalog component names the implementation should use
+    hyperparameters: dict[str, Any]  # canonical name -> the paper's value
+    hidden_tests: list[str]  # pytest files (absolute paths) run against the generated package
+    description: str = ""
+    requires_shared: bool = False  # the paper lives in ../shared/papers: skipped when absent
+    available: bool = True  # False: the paper is absent (``skip_reason`` says why)
+    skip_reason: str = ""
+
+
+@dataclass
+class EvalSuite(JsonMixin):
+    """An evaluation suite: its cases and how a regression is judged."""
+
+    name: str
+    path: str  # the suite folder
+    cases: list[EvalCase]
+    description: str = ""
+    tolerance: float = 0.0  # a score may drop this much below the baseline before it is a regression
+    baseline: str | None = None  # default baseline file (absolute), when the suite names one
+
+
+@dataclass
+class CaseScore(JsonMixin):
+    """What one case scored. Fractions are None when the stage did not run (or has nothing to score)."""
+
+    case: str
+    status: EvalStatus  # pass: every stage that ran passed; fail: a stage scored short; error: could not run
+    components_found: list[str] = field(default_factory=list)
+    components_missing: list[str] = field(default_factory=list)
+    hyperparameters_right: list[str] = field(default_factory=list)
+    hyperparameters_wrong: dict[str, Any] = field(default_factory=dict)  # name -> {"expected", "got"}
+    validation_passed: bool | None = None
+    validation_failures: list[str] = field(default_factory=list)  # "target/check (status)"
+    hidden_passed: int | None = None
+    hidden_total: int | None = None
+    hidden_failures: list[str] = field(default_factory=list)  # pytest node ids
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    seconds: float = 0.0
+    stages: list[str] = field(default_factory=list)  # the stages that ran
+    error: str = ""
+    output: str | None = None  # the generated folder, when kept
+
+    def metrics(self) -> dict[str, float | None]:
+        """The scores compared with a baseline, each in [0, 1] (None: not measured)."""
+        expected = len(self.components_found) + len(self.components_missing)
+        hp = len(self.hyperparameters_right) + len(self.hyperparameters_wrong)
+        return {
+            "components": len(self.components_found) / expected if expected and "plan" in self.stages else None,
+            "hyperparameters": len(self.hyperparameters_right) / hp if hp and "plan" in self.stages else None,
+            "validation": None if self.validation_passed is None else float(self.validation_passed),
+            "hidden_tests": self.hidden_passed / self.hidden_total
+            if self.hidden_passed is not None and self.hidden_total else None,
+        }
+
+
+@dataclass
+class SuiteResult(JsonMixin):
+    """A suite run: one score per case, with the generator that produced them."""
+
+    suite: str
+    llm: str
+    cases: list[CaseScore]
+    stages: list[str]
+    seconds: float = 0.0
+    environment: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = 1
+
+
+@dataclass
+class SnippetResult(JsonMixin):
+    """One masked snippet of a ResearchCodeBench task, filled by a provider and tested."""
+
+    paper: str  # the task id (pset/<paper>)
+    file: str  # the annotated file, relative to the task folder
+    snippet: str  # the name in ``# <paper2code name="...">``
+    lines: int  # code lines in the snippet (the weight of scaled pass@1)
+    passed: bool
+    detail: str = ""  # why it failed: the test's last lines, a timeout, an empty answer
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    seconds: float = 0.0

@@ -139,7 +139,8 @@ def generate_with_llm(
     _setup(out, paper, plan, repo)
     system = render("system", tools=tools.names, project_name=out.name, package=package)
     files = [{"path": path.format(package=package), "purpose": purpose} for path, purpose in DRAFT_FILES]
-    plan_json = json.dumps(plan.to_dict() if plan is not None else {"note": "no offline plan"}, indent=1)
+    hint = {k: v for k, v in plan.to_dict().items() if k != "paper_source"} if plan is not None else None
+    plan_json = json.dumps(hint or {"note": "no offline plan"}, indent=1)  # no local path: resumes from anywhere
     task = render("draft", package=package, plan_json=plan_json, write_tool="write_file", files=files)
     task += "\n" + render("_manifest_format", project_name=out.name, package=package,
                           checks=checks or ["all of the manifest's checks"])
@@ -147,7 +148,7 @@ def generate_with_llm(
     block = PaperBlock(text=paper_text(paper), title=paper.title, pdf_path=pdf)
     agent = DraftAgent(provider, tools, repo, system=system, paper=block, limits=limits, max_repairs=max_repairs,
                        checks=checks, step_checks=step_checks or STEP_CHECKS, max_tokens=config.max_tokens,
-                       ledger=ledger, echo=say)
+                       echo=say)
     try:
         result = agent.run(task)
     except LLMError as exc:
@@ -206,7 +207,13 @@ def _finish(result: AgentResult, out: Path, repo: GitRepo, say: Callable[[str], 
         after = r.verdict_after or "not validated yet"
         say(f"repair {r.attempt}: {r.verdict_before} -> {after}; sent back: {'; '.join(r.failures)[:300]}")
     if result.report is not None:
-        (out / "validation.json").write_text(json.dumps(result.report.to_dict(), indent=2) + "\n", encoding="utf-8")
+        data = result.report.to_dict()
+        environment = data.get("environment", {})
+        environment.pop("scratch", None)  # no machine paths in a committed file
+        if environment.get("manifest"):
+            environment["manifest"] = Path(str(environment["manifest"])).name
+        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        (out / "validation.json").write_text(text, encoding="utf-8")
         repo.commit_all(f"validation: {verdict(result.report)}{'' if result.report.passed else ' (failed)'}")
     if result.outcome == "passed":
         say(f"passed: validation {verdict(result.report)} after {result.steps} steps and "

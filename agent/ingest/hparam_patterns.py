@@ -276,6 +276,11 @@ PHRASES: list[PhraseRule] = [
     _rx("vocab_size", "vocabulary", _B + r"{NUM}[- ](?:word-?piece |BPE |sentencepiece |subword |token )?"
         r"vocabulary"),
     _rx("vocab_size", "token vocabulary", _B + r"{NUM}-token vocabulary"),
+    _rx("vocab_size", "vocabulary has", r"\bvocabular(?:y|ies) (?:has|have|contains?|consists? of|of) "
+        r"{NUM} (?:tokens|symbols|words|entries|types)\b"),
+    _rx("max_seq_len", "maximum length", r"\bmax(?:imum)? (?:sequence |input |context )?length of {NUM}"
+        r"(?: positions| tokens)?\b"),
+    _rx("grad_clip", "clipped", r"\bclipped\b[^.;\d]{0,40}?\b(?:norm|value|magnitude)\s*(?:of|to|at)?\s*{NUM}"),
     _rx("num_timesteps", "timesteps", _B + r"{NUM} (?:diffusion |denoising |noise )?(?:timesteps|diffusion "
         r"steps|noise levels)"),
     _rx("patch_size", "patch size", _B + r"(?P<val>\d+) ?[×x] ?(?P=val) (?:input |image )?"

@@ -144,28 +144,31 @@ def table_values(rows: list[list[str]], latex: bool) -> list[TableValue]:
     header = _merge_headers(rows[:n_head]) if n_head else []
     written = _merge_headers([[c.replace("$", "").strip() for c in r] for r in raw[:n_head]] or [[]])
     columns = [map_header(h) for h in header]
-    by_column = sum(1 for name, _ in columns[1:] if name)
+    # A table with no row-label column: its first column is a named value too (one row of settings).
+    first = 0 if columns and columns[0][0] and all(r and is_numeric(r[0]) for r in body) else 1
+    by_column = sum(1 for name, _ in columns[first:] if name)
     by_row = sum(1 for r in body if map_header(r[0])[0])
     if by_column >= max(by_row, 1):
-        return _column_values(header, written, columns, body)
+        return _column_values(header, written, columns, body, first=first)
     if by_row:
         return _row_values(header, body)
     return []
 
 
 def _column_values(
-    header: list[str], written: list[str], columns: list[tuple[str | None, int]], body: list[list[str]]
+    header: list[str], written: list[str], columns: list[tuple[str | None, int]], body: list[list[str]],
+    *, first: int = 1,
 ) -> list[TableValue]:
     out: list[TableValue] = []
     label = None
     for row in body:
         if len(row) != len(header):
             continue  # a row whose cells do not line up with the header cannot be read safely
-        if row[0]:
+        if row[0] and first == 1:
             label = row[0]
         if _CITED.search(label or ""):
             continue  # a row reporting another paper's model
-        for j in range(1, len(row)):
+        for j in range(first, len(row)):
             name, power = columns[j]
             if not name:
                 continue

@@ -259,8 +259,26 @@ _ABBREV = re.compile(
 )
 
 
+_DISPLAY = re.compile(r"\$\$.*?\$\$(?:[ \t]*\([\w.]+\))?", re.S)
+
+
 def split_sentences(text: str) -> list[tuple[int, str]]:
-    """Split prose into sentences, never inside ``$...$``; returns (start offset, sentence)."""
+    """Split prose into sentences, never inside ``$...$``; returns (start offset, sentence).
+
+    A display equation (``$$...$$`` with its printed number) is a sentence of its own, so the
+    prose after it does not start with the equation's tail.
+    """
+    out: list[tuple[int, str]] = []
+    start = 0
+    for match in _DISPLAY.finditer(text):
+        out += [(start + offset, sentence) for offset, sentence in _split_prose(text[start : match.start()])]
+        _emit(out, text, match.start(), match.end())
+        start = match.end()
+    out += [(start + offset, sentence) for offset, sentence in _split_prose(text[start:])]
+    return out
+
+
+def _split_prose(text: str) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     start, i, n, in_math = 0, 0, len(text), False
     while i < n:

@@ -164,10 +164,10 @@ def _quote(sentence: str, flat: str, found: Found) -> str:
 
 
 def _dedupe(items: list[Hyperparameter]) -> list[Hyperparameter]:
-    seen: set[tuple[str, str, str | None]] = set()
+    seen: set[tuple[str, str, str | None, str | None]] = set()
     out: list[Hyperparameter] = []
-    for h in items:
-        key = (h.name, repr(h.value), h.setting)
+    for h in items:  # a table restating a value from the text is kept: it is evidence of its own
+        key = (h.name, repr(h.value), h.setting, h.evidence.table)
         if key not in seen:
             seen.add(key)
             out.append(h)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -90,7 +90,6 @@ class Line:
     page: int  # 0-based
     col: int  # 0 (single or left column), 1 (right column), -1 (crosses the gutter)
     kind: str = "body"  # body, heading, caption, equation, table, figure, footnote, front
-    info: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def x0(self) -> float:
@@ -161,11 +160,6 @@ class Line:
                 out.append([s])
         return out
 
-    def max_gap(self) -> float:
-        spans = self.spans
-        gaps = [b.x0 - max(a.x1 for a in spans[: i + 1]) for i, b in enumerate(spans[1:])]
-        return max(gaps, default=0.0)
-
 
 @dataclass
 class PageLayout:
@@ -207,10 +201,6 @@ def join_spans(spans: list[Span]) -> str:
         parts.append(t)
         prev = s if prev is None or s.x1 > prev.x1 else prev
     return re.sub(r"\s+", " ", "".join(parts)).strip()
-
-
-def word_count(text: str) -> int:
-    return len(re.findall(r"[A-Za-z]{2,}", text))
 
 
 # ---------------------------------------------------------------------------------------------

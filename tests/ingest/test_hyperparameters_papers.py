@@ -69,7 +69,8 @@ def test_transformer_latex_symbols_settings_and_table(transformer_latex: Paper) 
     steps = {h.setting: h.value for h in paper.hyperparameter_values("max_steps")}
     assert steps["base"] == 100000 and steps["big"] == 300000
     big = {h.name: h.value for h in paper.hyperparameters if h.setting == "big" and h.evidence.table}
-    assert big == {"num_layers": 6, "d_model": 1024, "d_ff": 4096, "num_heads": 16, "dropout": 0.3}
+    assert big == {"num_layers": 6, "d_model": 1024, "d_ff": 4096, "num_heads": 16, "dropout": 0.3,
+                   "max_steps": 300000}
     assert all("Table 3" in h.evidence.table for h in paper.hyperparameters if h.evidence.table)
     assert paper.hyperparameter_values("dropout")[0].setting == "base"
 
