@@ -92,9 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--check", type=float, default=None, help="exit 1 when the median ratio exceeds this")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     result = measure(args)
     if args.json:
         print(json.dumps(result, indent=2))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from agent.errors import IngestError
 from agent.ingest.latex_math import Counters, unknown_commands
-from agent.ingest.latex_scan import read_group, read_optional, split_top
+from agent.ingest.latex_scan import first_env, read_group, read_optional, replace_envs, split_top
 from agent.ingest.latex_structure import StructureWalker
 from agent.ingest.latex_text import TextRenderer
 from agent.ingest.macros import MacroExpander
@@ -28,7 +28,6 @@ _TITLE = re.compile(r"\\(?:title|icmltitle)(?![A-Za-z@])\s*")
 _AUTHOR = re.compile(r"\\author(?![A-Za-z@])\s*")
 _ICML_AUTHOR = re.compile(r"\\icmlauthor\s*(?=\{)")
 _ABSTRACT_CMD = re.compile(r"\\abstract\s*(?=\{)")
-_ABSTRACT_ENV = re.compile(r"\\begin\s*\{abstract\}(.*?)\\end\s*\{abstract\}", re.S)
 _AUTHOR_NOISE = re.compile(
     r"\\(?:thanks|footnote|footnotetext|email|inst|orcid|affiliation|affil|textsuperscript|texttt|url"
     r"|footnotemark|tt|href|icmlaffiliation|fnref|corref)(?![A-Za-z@])"
@@ -87,7 +86,7 @@ def _parse(main: Path, root: Path, limits: IngestLimits) -> Paper:
     abstract = structure.abstract or _abstract(preamble, renderer) or ""
     sections = structure.sections
     if not sections:
-        text = renderer.render(_ABSTRACT_ENV.sub("", body))
+        text = renderer.render(replace_envs(body, "abstract", lambda content: ""))
         if text:
             sections = [Section(title=title, level=1, text=text, number=None)]
     if not (title or abstract or sections or structure.equations or structure.tables):
@@ -158,7 +157,26 @@ def _strip_noise(latex: str) -> str:
         pos = j
     out.append(latex[pos:])
     text = "".join(out)
-    return re.sub(r"\$[^$]*\$|\\\(.*?\\\)", " ", text, flags=re.S)
+    return _strip_math(text)
+
+
+def _strip_math(text: str) -> str:
+    """``text`` without its ``$...$`` and ``\\(...\\)`` pieces (superscripted affiliation marks)."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        dollar, paren = text.find("$", pos), text.find("\\(", pos)
+        starts = [k for k in (dollar, paren) if k != -1]
+        if not starts:
+            break
+        start = min(starts)
+        close = text.find("$", start + 1) if start == dollar else text.find("\\)", start + 2)
+        out.append(text[pos:start] + " ")
+        if close == -1:
+            return "".join(out)
+        pos = close + (1 if start == dollar else 2)
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _authors(front: str, renderer: TextRenderer) -> list[str]:
@@ -210,9 +228,9 @@ def _dedupe(names: list[str]) -> list[str]:
 
 
 def _abstract(preamble: str, renderer: TextRenderer) -> str | None:
-    env = _ABSTRACT_ENV.search(preamble)
-    if env:
-        return renderer.render(env.group(1))
+    env = first_env(preamble, "abstract")
+    if env is not None:
+        return renderer.render(env)
     m = _ABSTRACT_CMD.search(preamble)
     if m:
         group = read_group(preamble, m.end())

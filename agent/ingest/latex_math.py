@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agent.ingest.latex_scan import read_group, read_optional, split_top
+from agent.ingest.latex_scan import read_group, read_optional, replace_envs, split_top
 
 SECTION_LEVELS = {"section": 1, "subsection": 2, "subsubsection": 3, "paragraph": 4, "subparagraph": 5}
 SECNUMDEPTH = 3  # article: \paragraph headings carry no number
@@ -205,7 +205,6 @@ _TAG = re.compile(r"\\tag\*?\s*(?=\{)")
 _EQNO = re.compile(r"\\l?eqno(?![A-Za-z@])(.*)$", re.S)
 _COUNTER_CMD = re.compile(r"\\(setcounter|addtocounter|stepcounter|refstepcounter)\s*\{\s*equation\s*\}")
 _INTERTEXT = re.compile(r"\\(?:short)?intertext\s*(?=\{)")
-_SPLIT_ENV = re.compile(r"\\begin\s*\{split\}(.*?)\\end\s*\{split\}", re.S)
 _RELAX = re.compile(r"\\relax(?![A-Za-z@])")
 _SPACING = ("\\,", "\\;", "\\:", "\\!", "\\>", "\\quad", "\\qquad")
 
@@ -340,7 +339,7 @@ def display_lines(env: str, content: str, counters: Counters) -> list[MathLine]:
     if base == "multline":
         text = " ".join(part.strip() for part in split_top(text, "\\\\"))
     else:
-        text = _SPLIT_ENV.sub(lambda m: " ".join(clean_math(p) for p in split_top(m.group(1), "\\\\")), text)
+        text = replace_envs(text, "split", lambda inner: " ".join(clean_math(p) for p in split_top(inner, "\\\\")))
     number = tag if tag is not None else (None if (nonumber or starred) else counters.step("equation"))
     latex = clean_math(text, single_line=base == "multline")
     if not latex:

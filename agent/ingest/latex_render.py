@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[$])")
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "Eq.", "Eqs.", "Fig.", "Figs.", "Sec.", "cf.", "vs.", "Tab.", "resp.")
-_CODE_ESCAPE = re.compile(r"\(\*?@(.*?)@\*?\)")
+_CODE_ESCAPE = re.compile(r"\(\*?@([^\n]{0,300}?)@\*?\)")
 
 
 @dataclass

@@ -7,6 +7,7 @@ to the next, so none of them can backtrack catastrophically on hostile input.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 _BRACE = re.compile(r"\\.|[{}]", re.S)
@@ -160,3 +161,31 @@ def remove_command(s: str, name: str, nargs: int = 1, optional: bool = False) ->
         pos = j
     out.append(s[pos:])
     return "".join(out), found
+
+
+def replace_envs(s: str, name: str, replace: Callable[[str], str]) -> str:
+    """``s`` with each top-level ``\\begin{name}...\\end{name}`` replaced by ``replace(content)``.
+
+    An environment that is never closed runs to the end of ``s``.
+    """
+    opening = re.compile(r"\\begin\s*\{" + re.escape(name) + r"\}")
+    out: list[str] = []
+    pos = 0
+    while True:
+        m = opening.search(s, pos)
+        if m is None:
+            break
+        end_start, end = find_env_end(s, m.end(), name)
+        out.append(s[pos : m.start()])
+        out.append(replace(s[m.end() : end_start]))
+        pos = end
+    out.append(s[pos:])
+    return "".join(out)
+
+
+def first_env(s: str, name: str) -> str | None:
+    """The content of the first ``\\begin{name}...\\end{name}`` in ``s``, or None."""
+    m = re.search(r"\\begin\s*\{" + re.escape(name) + r"\}", s)
+    if m is None:
+        return None
+    return s[m.end() : find_env_end(s, m.end(), name)[0]]

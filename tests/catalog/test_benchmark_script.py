@@ -12,7 +12,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "attention_speed.p
 
 def test_attention_speed_script_reports_a_ratio():
     args = ["--d-model", "32", "--heads", "2", "--d-ff", "64", "--batch", "2", "--seq", "8", "--reps", "3",
-            "--warmup", "1", "--json"]
+            "--warmup", "1", "--threads", "1", "--json"]
     result = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)

@@ -15,6 +15,7 @@ import pytest
 from agent.catalog import all_components, reference_source, render_module
 from agent.catalog.contracts import expressible, manifest_modules
 from agent.catalog.registry import FAMILIES
+from agent.types import ValidateOptions
 from tests.catalog.helpers import manifest_toml
 
 validate = pytest.importorskip("agent.validate")
@@ -52,7 +53,7 @@ def test_every_family_validates(tmp_path):
     modules_with_tensor_contracts = [c for c in all_components() if any(expressible(k) for k in c.contracts)]
     assert len(modules_with_tensor_contracts) >= 40
     assert {c.symbol for c in modules_with_tensor_contracts} <= covered
-    report = validate.validate_project(tmp_path, checks=CHECKS)
+    report = validate.validate_project(tmp_path, checks=CHECKS, options=ValidateOptions(threads=1))
     failures = {(c.name, c.target) for c in report.failures()}
     details = [f"{c.name} {c.target}: {c.detail}" for c in report.failures() if (c.name, c.target) not in
                EXPECTED_FAILURES]
