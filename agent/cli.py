@@ -22,9 +22,11 @@ COMMANDS: dict[str, tuple[str | None, str]] = {
     "equation": ("equation", "Compile a LaTeX equation into verified torch code."),
     "generate": ("generate", "Turn a paper into a validated Lightning project. (issue #5)"),
     "validate": ("validate", "Validate an implementation described by paper2code.toml."),
-    "chat": (None, "Refine an implementation turn by turn, one git commit per turn. (issue #7)"),
-    "eval": (None, "Score generated implementations (CI). (issue #8)"),
+    "chat": ("chat", "Refine an implementation turn by turn, one git commit per turn."),
+    "eval": ("eval", "Validate implementations in bulk, or score a generator on a suite (CI)."),
     "templates": ("templates", "List or show the verified component catalog."),
+    "ablate": ("ablate", "Ablate an implementation over components and hyperparameters, with statistics."),
+    "sweep": ("sweep", "Search hyperparameters with Optuna (TPE, median pruning), resumable."),
 }
 
 

@@ -87,9 +87,16 @@ class GitRepo:
 
     def _pathspec(self) -> list[str]:
         prefix = "" if self.rel == "." else f"{self.rel}/"
-        excludes = [f":(exclude){prefix}{p}" for p in self.PRIVATE]
+        # git refuses a pathspec (even an exclude) naming a path .gitignore ignores; ignored ones need none
+        excludes = [f":(exclude){prefix}{p}" for p in self.PRIVATE if not self._ignored(f"{prefix}{p}")]
         excludes.append(f":(exclude,glob){prefix}**/__pycache__/**")
         return [self.rel, *excludes]
+
+    def _ignored(self, relative: str) -> bool:
+        """Whether ``relative`` (from the top of the work tree) is ignored by a .gitignore."""
+        status, _, _ = self.repo.git.check_ignore("-q", "--", relative, with_extended_output=True,
+                                                  with_exceptions=False)
+        return status == 0
 
     def _identity_env(self) -> dict[str, str]:
         """Author/committer variables for a machine with no git identity configured."""

@@ -350,6 +350,7 @@ class Manifest(JsonMixin):
     extra_checks: list[str] = field(default_factory=list)  # [validate] checks = ["ddp", "compile"]
     timeout_s: float | None = None  # [validate] timeout: per-check wall limit
     memory_mb: int | None = None  # [validate] memory_mb
+    compile_backend: str = "inductor"  # [validate] compile_backend: the torch.compile backend checked
 
 
 @dataclass
@@ -358,7 +359,7 @@ class ValidateOptions:
 
     allow_unsafe: bool = False  # the static scan reports dangerous calls without failing
     timeout_s: float | None = None  # wall-clock limit per check; None = each check's default
-    cpu_factor: float = 2.0  # CPU-seconds limit = cpu_factor * wall limit + 5 (all threads)
+    cpu_factor: float = 2.0  # CPU-seconds limit = cpu_factor * wall limit + 2 (all threads)
     memory_mb: int | None = None  # per sandbox; None = the manifest's or 4096
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int = 1  # torch threads per check (tiny configs gain nothing from more; fair on shared CPUs)
@@ -661,4 +662,106 @@ class SnippetResult(JsonMixin):
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    seconds: float = 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Experiments (agent.experiments): ablations and sweeps run on an implementation
+# ---------------------------------------------------------------------------------------------
+
+FactorKind = Literal["component", "hyperparameter"]
+RunStatus = Literal["ok", "failed", "timeout", "pruned"]
+
+
+@dataclass
+class ExperimentFactor(JsonMixin):
+    """One factor of an ablation: a catalog swap in a plan slot, or a hyperparameter's values.
+    The first level is the baseline's."""
+
+    name: str  # as the user wrote it: "norm", "pos", "learning_rate"
+    kind: FactorKind
+    target: str  # the plan slot ("norm", "position") or the hyperparameter's name
+    levels: list[Any]  # catalog component names (component) or values (hyperparameter)
+    labels: list[str]  # the levels as the user wrote them ("rmsnorm", "rope", "3e-4")
+
+
+@dataclass
+class ExperimentCell(JsonMixin):
+    """One configuration of the design: a level of every factor."""
+
+    id: str  # "norm=layernorm pos=rope"
+    levels: dict[str, str]  # factor name -> level label
+    swaps: dict[str, str] = field(default_factory=dict)  # plan slot -> catalog component
+    overrides: dict[str, Any] = field(default_factory=dict)  # LightningModule/datamodule arguments
+    plan_hyperparameters: dict[str, Any] = field(default_factory=dict)  # set in plan.json, then redrafted
+    baseline: bool = False
+
+
+@dataclass
+class RunResult(JsonMixin):
+    """One training run of a cell with one seed, as the worker wrote it (runs/<cell>/seed-<s>-<key>.json)."""
+
+    cell: str
+    seed: int
+    status: RunStatus
+    metric: str
+    final: float | None  # the metric's last recorded value
+    curve: list[list[float]]  # [[step, value], ...] of the metric
+    config: dict[str, Any]  # module/datamodule arguments, swaps, steps, source folder fingerprint
+    seconds: float
+    environment: dict[str, Any] = field(default_factory=dict)  # versions, device, threads, git commit
+    cost: dict[str, Any] = field(default_factory=dict)  # measured while training: params, ms/step, peak memory
+    train_curve: list[list[float]] = field(default_factory=list)  # [[step, training loss], ...]
+    error: str = ""
+    key: str = ""  # hash of everything that determines the run (reused when it matches)
+
+
+@dataclass
+class CellStats(JsonMixin):
+    """The metric of one cell over its seeds: mean, standard deviation and 95% intervals."""
+
+    cell: str
+    n: int
+    mean: float | None
+    std: float | None  # sample standard deviation (ddof 1); None below two runs
+    ci_t: list[float] | None  # 95% Student-t interval of the mean
+    ci_bootstrap: list[float] | None  # 95% percentile bootstrap interval of the mean
+    values: list[float]
+    failed: int = 0  # runs of the cell that did not finish
+    profile: dict[str, Any] = field(default_factory=dict)  # validator profile of the cell's model
+
+
+@dataclass
+class Comparison(JsonMixin):
+    """A cell against the baseline cell: Welch's t-test, Cohen's d, Holm-corrected p-value."""
+
+    cell: str
+    baseline: str
+    difference: float | None  # mean(cell) - mean(baseline)
+    t: float | None
+    p: float | None  # Welch's two-sided p-value
+    p_holm: float | None  # after Holm's correction over all comparisons with the baseline
+    cohens_d: float | None
+    significant: bool
+    verdict: str  # one plain sentence
+
+
+@dataclass
+class AblationResult(JsonMixin):
+    """What ``paper2code ablate`` found: per-cell statistics, comparisons and every run."""
+
+    implementation: str
+    metric: str
+    mode: Literal["min", "max"]  # whether lower or higher metric values are better
+    design: Literal["grid", "ofat"]
+    factors: list[ExperimentFactor]
+    cells: list[ExperimentCell]
+    stats: list[CellStats]
+    comparisons: list[Comparison]
+    runs: list[RunResult]
+    alpha: float = 0.05
+    max_steps: int = 0
+    seeds: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    environment: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0

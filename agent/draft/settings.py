@@ -177,8 +177,10 @@ def _training(plan: Plan, wiring: Wiring, model: list[Value], resolver: ValueRes
         else:
             lr = Value("learning_rate", 3e-4, "float", "assumed", "not stated in the paper: a common Adam rate")
     elif noam:
-        resolver.rejected.append(f"learning_rate: the paper's {lr.value} is replaced by the schedule's own rate "
-                                 "(eq. 3 gives the learning rate itself); learning_rate = 1.0 scales it")
+        if lr.source == "paper":
+            resolver.rejected.append(f"learning_rate: the paper's {lr.value} is replaced by the schedule's own "
+                                     "rate (the schedule gives the learning rate itself); learning_rate = 1.0 "
+                                     "scales it")
         lr = Value("learning_rate", 1.0, "float", "assumed",
                    "the schedule gives the learning rate itself; this factor scales it (1.0 = as printed)")
     values.append(lr)
@@ -204,7 +206,11 @@ def _training(plan: Plan, wiring: Wiring, model: list[Value], resolver: ValueRes
             values.append(resolver.resolve(name, kind, spec.default, _catalog_reason(schedule)))
     loss = next((n for n in wiring.training_names if get(n).slot == "loss"), None)
     if loss == "label_smoothed_cross_entropy":
-        values.append(resolver.resolve("label_smoothing", "float", 0.1, _catalog_reason(loss)))
+        smoothing = resolver.from_plan("label_smoothing", "float")
+        if smoothing is None or smoothing.source != "paper":
+            smoothing = Value("label_smoothing", 0.0, "float", "assumed",
+                              "not stated in the paper: plain cross-entropy, no label smoothing")
+        values.append(smoothing)
     return values
 
 
@@ -216,8 +222,8 @@ def _tiny_training(spec: FamilySpec, training: list[Value], tiny: dict[str, Any]
     if schedule == "inverse_sqrt_warmup":
         warmup = int(out["warmup_steps"])
         out["learning_rate"] = round(peak / (float(tiny["d_model"]) ** -0.5 * warmup**-0.5), 6)
-    if "max_steps" in out:
-        out["max_steps"] = spec.smoke_steps
+    if "max_steps" in out:  # a schedule horizon far beyond the smoke run: the rate stays near its peak
+        out["max_steps"] = 10 * spec.smoke_steps
     if "weight_decay" in out:
         out["weight_decay"] = min(float(out["weight_decay"]), 0.01)
     if "adam_beta2" in out:
@@ -235,6 +241,11 @@ def _data(spec: FamilySpec, model: list[Value], plan: Plan) -> tuple[list[Value]
     }
     data = [Value(k, v, kind_of(v), "assumed", reasons.get(k, "synthetic task setting"))
             for k, v in spec.data_paper.items()]
+    limit = next((v.value for v in model if v.name == "max_seq_len"), None)
+    for value in data:
+        if value.name == "seq_len" and isinstance(limit, int) and value.value > limit - 2:
+            value.value = max(1, limit - 2)
+            value.evidence += f" (at most max_seq_len - 2 = {limit - 2}: targets carry BOS/EOS)"
     model_names = {v.name for v in model}
     linked = [name for name in LINKED if name in model_names and (name != "max_seq_len")]
     if spec.name == "diffusion":
@@ -252,7 +263,7 @@ def _trainer(resolver: ValueResolver, spec: FamilySpec) -> list[Value]:
                       "the paper gives no step count usable here; a short run on the synthetic task")
     values = [steps]
     clip = resolver.from_plan("grad_clip", "float")
-    if clip is not None:
+    if clip is not None and clip.source == "paper":  # no clipping unless the paper clips
         clip.name = "gradient_clip_val"
         values.append(clip)
     return values

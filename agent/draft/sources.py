@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import io
+import keyword
 import logging
 import re
 import textwrap
@@ -152,12 +153,20 @@ def compiled_functions(equations: list[PlannedEquation]) -> tuple[list[CompiledF
         source = _compiled_source(eq)
         if source is None:
             continue
-        tree = ast.parse(source)
+        wanted = eq.function or ""
+        if keyword.iskeyword(wanted):  # e.g. an equation defining lambda: the function is lambda_
+            source = source.replace(f"def {wanted}(", f"def {wanted}_(", 1)
+            wanted += "_"
+        try:
+            tree = ast.parse(source)
+        except SyntaxError as exc:
+            log.warning("equation %s: the compiled source does not parse (%s); left out", eq.number, exc)
+            continue
         defs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
         if len(defs) != 1:
             continue
         original = defs[0].name
-        name = eq.function if eq.function and eq.function.isidentifier() else original
+        name = wanted if wanted.isidentifier() else original
         base, k = name, 2
         while name in used:
             name, k = f"{base}_{k}", k + 1

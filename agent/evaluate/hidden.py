@@ -78,6 +78,7 @@ def _read_junit(path: Path, expected_files: list[str]) -> HiddenOutcome:
             passed += 1
             continue
         name = f"{case.get('classname', '')}::{case.get('name', '')}".removeprefix(f"{HIDDEN_DIR}.")
-        message = " ".join((problem.get("message") or problem.text or problem.tag).split())
+        lines = (problem.get("message") or problem.text or problem.tag).strip().splitlines() or [problem.tag]
+        message = " ".join(lines[0].split())  # the first line: later ones carry object addresses
         failures.append(f"{name}: {'skipped: ' if problem.tag == 'skipped' else ''}{message[:300]}")
     return HiddenOutcome(passed, total, failures)

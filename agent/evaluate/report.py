@@ -73,11 +73,11 @@ def to_junit(results: list[ImplementationResult]) -> str:
         if r.report is not None:
             suite = ET.fromstring(report_junit(r.report).split("\n", 1)[1]).find("testsuite")
             assert suite is not None  # to_junit always writes one
-            suite.set("name", f"paper2code.eval.{r.name}")
+            suite.set("name", f"paper2code.eval.{r.path}")
             for case in suite.iter("testcase"):
                 case.set("classname", f"{r.name}.{case.get('classname', '').removeprefix('paper2code.')}")
         else:
-            suite = ET.Element("testsuite", {"name": f"paper2code.eval.{r.name}", "tests": "1", "failures": "0",
+            suite = ET.Element("testsuite", {"name": f"paper2code.eval.{r.path}", "tests": "1", "failures": "0",
                                              "errors": "1", "skipped": "0", "time": f"{r.seconds:.3f}"})
             case = ET.SubElement(suite, "testcase", {"classname": r.name, "name": "validate", "time": "0"})
             ET.SubElement(case, "error", {"message": r.error[:500], "type": "error"}).text = r.error

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from agent.errors import IngestError
 from agent.ingest.latex_math import Counters, unknown_commands
-from agent.ingest.latex_scan import first_env, read_group, read_optional, replace_envs, split_top
+from agent.ingest.latex_scan import first_env, read_group, read_optional, split_top
 from agent.ingest.latex_structure import StructureWalker
 from agent.ingest.latex_text import TextRenderer
 from agent.ingest.macros import MacroExpander
@@ -40,6 +40,8 @@ _INSTITUTION = re.compile(
     re.I,
 )
 _SEPARATORS = re.compile(r"\\(?:q?quad|hfill|enspace|authorskip)(?![A-Za-z@])|\\hspace\*?\s*\{[^{}]*\}|~{2,}")
+MAX_FRONT_COMMANDS = 64  # \author / \icmlauthor commands looked at
+MAX_FRONT_ARG = 20_000  # characters of one title or author block
 _INITIALS = re.compile(r"[A-Z]\.(?:-?[A-Z]\.)*")
 _PARTICLES = frozenset("van von der den de del della di da dos du la le bin al ter ten y".split())
 
@@ -76,7 +78,10 @@ def _parse(main: Path, root: Path, limits: IngestLimits) -> Paper:
 
     walker = StructureWalker(Counters(), expander.theorems, expander.theorem_counters)
     walker.configure(preamble)
-    structure = walker.walk(body)
+    try:
+        structure = walker.walk(body)
+    except RecursionError as exc:  # a last line of defence; the walker bounds its own nesting
+        raise IngestError(f"{main}: the LaTeX is nested too deeply to read") from exc
     renderer = TextRenderer(walker.ref_text, expander.theorems)
 
     heading = _FIRST_HEADING.search(body)
@@ -85,10 +90,8 @@ def _parse(main: Path, root: Path, limits: IngestLimits) -> Paper:
     authors = _authors(front, renderer)
     abstract = structure.abstract or _abstract(preamble, renderer) or ""
     sections = structure.sections
-    if not sections:
-        text = renderer.render(replace_envs(body, "abstract", lambda content: ""))
-        if text:
-            sections = [Section(title=title, level=1, text=text, number=None)]
+    if not sections and structure.front:  # a document without headings: its text is one section
+        sections = [Section(title=title, level=1, text=structure.front, number=None)]
     if not (title or abstract or sections or structure.equations or structure.tables):
         raise IngestError(f"{main}: no LaTeX content found (no title, abstract, sections or equations)")
     if not title:
@@ -121,13 +124,24 @@ def _one_line(renderer: TextRenderer, latex: str) -> str:
     return " ".join(renderer.render(latex).split())
 
 
-def _title(front: str, renderer: TextRenderer) -> str:
-    for m in _TITLE.finditer(front):
-        _, j = read_optional(front, m.end())
+def _front_args(pattern: re.Pattern[str], front: str, optional: bool = True) -> list[str]:
+    """The first argument of each of the first ``MAX_FRONT_COMMANDS`` matches of ``pattern``
+    (``\\title``, ``\\author``...), each cut at ``MAX_FRONT_ARG`` characters: bounded work even
+    when a hostile document repeats an unclosed ``\\author{`` thousands of times."""
+    found: list[str] = []
+    for m in pattern.finditer(front):
+        j = read_optional(front, m.end())[1] if optional else m.end()
         group = read_group(front, j)
-        if group is None:
-            continue
-        title = _one_line(renderer, _strip_noise(group[0]))
+        if group is not None:
+            found.append(group[0][:MAX_FRONT_ARG])
+        if len(found) >= MAX_FRONT_COMMANDS:
+            break
+    return found
+
+
+def _title(front: str, renderer: TextRenderer) -> str:
+    for arg in _front_args(_TITLE, front):
+        title = _one_line(renderer, _strip_noise(arg))
         if title:
             return title
     return ""
@@ -180,19 +194,11 @@ def _strip_math(text: str) -> str:
 
 
 def _authors(front: str, renderer: TextRenderer) -> list[str]:
-    names: list[str] = []
-    for m in _ICML_AUTHOR.finditer(front):
-        group = read_group(front, m.end())
-        if group:
-            names.append(_one_line(renderer, group[0]))
+    names = [_one_line(renderer, arg) for arg in _front_args(_ICML_AUTHOR, front, optional=False)]
     if names:
         return _dedupe(names)
-    for m in _AUTHOR.finditer(front):
-        _, j = read_optional(front, m.end())
-        group = read_group(front, j)
-        if group is None:
-            continue
-        block = _SEPARATORS.sub(",", _strip_noise(group[0]))
+    for arg in _front_args(_AUTHOR, front):
+        block = _SEPARATORS.sub(",", _strip_noise(arg))
         for chunk in re.split(r"\\(?:And|AND|and)(?![A-Za-z@])", block):
             for line in split_top(chunk, "\\\\"):
                 text = _one_line(renderer, line)

@@ -33,6 +33,7 @@ _SUB_FLOATS = re.compile(r"\\begin\s*\{(subfigure|subtable)\}|\\(subfloat|subcap
 _SUBCAPTION_END = re.compile(r"\\subcaption(?![A-Za-z@])|\\caption(?![A-Za-z@])|\\end\s*\{minipage\}")
 _BEGIN_ANY = re.compile(r"\\begin\s*\{([^{}]*)\}")
 
+MAX_FLOAT_NESTING = 4  # floats inside floats inside floats...: deeper ones are dropped
 Caption = tuple[int, str, str | None]  # (position in the float, caption LaTeX, printed number)
 RawAlgorithm = tuple[list[tuple[str, str]], str | None, str | None, int | None]  # parts, caption, label, section
 
@@ -85,10 +86,16 @@ class FloatCollector:
         return found
 
     def _float_labels(
-        self, kind: str, content: str, captions: list[Caption], subs: list[tuple[int, int]]
+        self,
+        kind: str,
+        content: str,
+        captions: list[Caption],
+        subs: list[tuple[int, int]],
+        sub_labels: dict[int, tuple[str, str | None]] | None = None,
     ) -> list[str | None]:
         """The label of each caption: a label belongs to the nearest caption before it; a label
-        inside the k-th subfigure/subtable prints the float's number and a letter (1a, 1b)."""
+        inside the k-th subfigure/subtable prints the float's number and a letter (1a, 1b), and
+        goes into ``sub_labels[k]`` as (label, number)."""
         result: list[str | None] = [None] * len(captions)
         main = next((c[2] for c in captions if c[2] is not None), None)
         sub_counter = "sub" + kind
@@ -98,6 +105,8 @@ class FloatCollector:
             if sub is not None:
                 self.counters.values[sub_counter] = sub + 1
                 self.labels[key] = (kind, f"{main}{self.counters.format(sub_counter)}" if main else None)
+                if sub_labels is not None:
+                    sub_labels.setdefault(sub, (key, self.labels[key][1]))
                 continue
             before = [k for k, c in enumerate(captions) if c[0] <= lab.start()]
             k = before[-1] if before else (0 if captions else None)
@@ -107,9 +116,9 @@ class FloatCollector:
                 result[k] = key
         return result
 
-    def _float(self, kind: str, content: str) -> None:
+    def _float(self, kind: str, content: str, depth: int = 0) -> None:
         _, start = read_optional(content, 0)  # placement: [t], [htbp]
-        content = self._nested_floats(content[start:])
+        content = self._nested_floats(content[start:], depth)
         for env_m in _BEGIN_ANY.finditer(content):  # display math inside floats still counts
             env = env_m.group(1).strip()
             if env in MATH_ENVS:
@@ -117,7 +126,8 @@ class FloatCollector:
                 self._math(env, content[env_m.end() : end_start], in_text=False)
         subs = _sub_float_spans(content)
         captions = self._captions(kind, content, subs)
-        labels = self._float_labels(kind, content, captions, subs)
+        sub_labels: dict[int, tuple[str, str | None]] = {}
+        labels = self._float_labels(kind, content, captions, subs, sub_labels)
         section = self._section_index
         if kind == "figure":
             for (_, text, _), label in zip(captions, labels, strict=True):
@@ -132,24 +142,20 @@ class FloatCollector:
             caption = captions[0][1] if captions else None
             self.algorithms.append((parts, caption, labels[0] if labels else None, section))
             return
-        pos = 0
-        while True:
-            m = _BEGIN_ANY.search(content, pos)
-            if m is None:
-                break
-            env = m.group(1).strip()
-            if env not in TABULAR_ENVS:
-                pos = m.end()
-                continue
-            end_start, end = find_env_end(content, m.end(), env)
-            best = _nearest(captions, m.start())
+        for env, inner, position in innermost_tabulars(content):
+            best = _nearest(captions, position)
             caption, label, number = (None, None, None)
             if best is not None:
                 caption, number, label = captions[best][1], captions[best][2], labels[best]
-            self.tables.append(RawTable(env, content[m.end() : end_start], caption, label, number, section))
-            pos = end
+            sub = next((k for k, (a, b) in enumerate(subs) if a <= position < b), None)
+            if sub is not None and sub in sub_labels:  # a subtable: its own label and number (3a)
+                label, number = sub_labels[sub]
+                sub_caption = _sub_caption(content[subs[sub][0] : subs[sub][1]])
+                if sub_caption:
+                    caption = f"{caption} ({sub_caption})" if caption else sub_caption
+            self.tables.append(RawTable(env, inner, caption, label, number, section))
 
-    def _nested_floats(self, content: str) -> str:
+    def _nested_floats(self, content: str, depth: int) -> str:
         """Handle floats inside this float (an algorithm in a wrapfigure) and cut them out."""
         out: list[str] = []
         pos = 0
@@ -164,7 +170,8 @@ class FloatCollector:
                 continue
             end_start, end = find_env_end(content, m.end(), env)
             out.append(content[pos : m.start()])
-            self._float(FLOATS[env], content[m.end() : end_start])
+            if depth < MAX_FLOAT_NESTING:
+                self._float(FLOATS[env], content[m.end() : end_start], depth + 1)
             pos = end
         out.append(content[pos:])
         return "".join(out)
@@ -180,7 +187,45 @@ class FloatCollector:
         elif self._pending_table_caption is not None:
             caption, label, number = self._pending_table_caption
             self._pending_table_caption = None
-        self.tables.append(RawTable(env, content, caption, label, number, self._section_index, end))
+        nested = innermost_tabulars(content)
+        parts = [(e, inner) for e, inner, _ in nested] if nested else [(env, content)]
+        for part_env, part in parts:  # a layout tabular holding tables: its inner tables are the data
+            self.tables.append(RawTable(part_env, part, caption, label, number, self._section_index, end))
+
+
+def innermost_tabulars(content: str, depth: int = 0) -> list[tuple[str, str, int]]:
+    """(environment, body, position) of each tabular in ``content`` that holds no tabular itself."""
+    found: list[tuple[str, str, int]] = []
+    pos = 0
+    while True:
+        m = _BEGIN_ANY.search(content, pos)
+        if m is None:
+            return found
+        env = m.group(1).strip()
+        if env not in TABULAR_ENVS:
+            pos = m.end()
+            continue
+        end_start, end = find_env_end(content, m.end(), env)
+        inner = content[m.end() : end_start]
+        nested = innermost_tabulars(inner, depth + 1) if depth < 4 else []
+        if nested:
+            found.extend((e, body, m.end() + p) for e, body, p in nested)
+        else:
+            found.append((env, inner, m.start()))
+        pos = end
+
+
+def _sub_caption(span: str) -> str | None:
+    """The caption LaTeX of one subfigure/subtable span (``\\subcaption{..}`` or ``\\caption{..}``)."""
+    m = re.search(r"\\(?:sub)?caption\*?(?![A-Za-z@])|\\subfloat(?![A-Za-z@])", span)
+    if m is None:
+        return None
+    if m.group().startswith("\\subfloat"):
+        text, _ = read_optional(span, m.end())
+        return text
+    _, j = read_optional(span, m.end())
+    group = read_group(span, j)
+    return group[0] if group else None
 
 
 def _inner_envs(content: str, name: str) -> list[str]:

@@ -32,6 +32,7 @@ class Structure:
     figures: list[Figure]
     labels: dict[str, tuple[str, str | None]]
     abstract: str | None = None
+    front: str = ""  # text before the first heading (title block, notices), rendered
 
 
 def render_structure(self: StructureWalker) -> Structure:
@@ -57,7 +58,7 @@ def render_structure(self: StructureWalker) -> Structure:
     for raw, title in zip(self.sections, titles, strict=True):
         text = _section_text(self, renderer, "".join(raw.pieces), equations)
         sections.append(Section(title=title, level=raw.level, text=text, number=raw.number))
-    _section_text(self, renderer, "".join(self.front), equations)  # contexts of front equations
+    front = _section_text(self, renderer, "".join(self.front), equations)  # also fills contexts
     tables = [
         Table(
             id=f"tab{k + 1}",
@@ -95,7 +96,7 @@ def render_structure(self: StructureWalker) -> Structure:
             )
         )
     abstract = renderer.render(self.abstract_raw) if self.abstract_raw is not None else None
-    return Structure(sections, equations, tables, algorithms, figures, dict(self.labels), abstract)
+    return Structure(sections, equations, tables, algorithms, figures, dict(self.labels), abstract, front)
 
 
 def _section_text(self: StructureWalker, renderer: TextRenderer, raw: str, equations: list[Equation]) -> str:

@@ -24,8 +24,35 @@ def skip_ws(s: str, i: int) -> int:
     return _SPACE.match(s, i).end()
 
 
+_MAP_FROM = 4096  # strings at least this long get one brace map instead of a scan per group
+_OPTIONAL_MAX = 2000  # a [...] argument longer than this is not an optional argument
+_map_cache: list[tuple[str, dict[int, int]]] = []  # the last few long strings and their brace maps
+
+
+def _brace_map(s: str) -> dict[int, int]:
+    """Every ``{`` of ``s`` -> its ``}``, in one pass. The maps of the last few long strings are
+    kept, so a walk over one long body costs one pass however many groups it reads (and stays
+    linear on hostile input)."""
+    for cached, matches in _map_cache:
+        if cached is s:
+            return matches
+    matches = {}
+    stack: list[int] = []
+    for m in _BRACE.finditer(s):
+        c = m.group()
+        if c == "{":
+            stack.append(m.start())
+        elif c == "}" and stack:
+            matches[stack.pop()] = m.start()
+    _map_cache.insert(0, (s, matches))
+    del _map_cache[4:]
+    return matches
+
+
 def matching_brace(s: str, i: int) -> int:
     """Index of the ``}`` that closes the ``{`` at ``s[i]``; ``len(s)`` when it is never closed."""
+    if len(s) >= _MAP_FROM:
+        return _brace_map(s).get(i, len(s))
     depth = 0
     for m in _BRACE.finditer(s, i):
         c = m.group()
@@ -53,7 +80,7 @@ def read_optional(s: str, i: int) -> tuple[str | None, int]:
     if j >= len(s) or s[j] != "[":
         return None, i
     depth = 0
-    for m in _BRACKET.finditer(s, j + 1):
+    for m in _BRACKET.finditer(s, j + 1, j + 1 + _OPTIONAL_MAX):
         c = m.group()
         if c == "{":
             depth += 1

@@ -18,6 +18,7 @@ LINE = "\x03"  # line break marker
 BLOCK = "\x01"  # \x01N\x01 marks a block (display equation, listing) the caller fills in
 THEOREM_NUMBER = "PtcTheoremNumber"  # \PtcTheoremNumber{2.1} after \begin{theorem}: its printed number
 
+MAX_NESTING = 40  # \footnote{\textcolor{..}{...}} nested deeper than this is read as plain words
 RefRenderer = Callable[[str, str], str]  # (command without backslash, key) -> text
 
 # name -> (optional args, mandatory args) consumed and dropped
@@ -94,6 +95,7 @@ class TextRenderer:
     def __init__(self, refs: RefRenderer | None = None, theorems: dict[str, str] | None = None) -> None:
         self.refs = refs or (lambda command, key: f"({key})" if command == "eqref" else key)
         self.theorems = theorems or {}
+        self._nesting = 0
 
     def render(self, latex: str) -> str:
         """Readable text of ``latex``: whitespace normalised, paragraphs separated by blank lines."""
@@ -105,7 +107,7 @@ class TextRenderer:
         """Like :meth:`render` but with break markers (``PARA``, ``LINE``) left in place."""
         tokens = tokenize(latex)
         out: list[str] = []
-        self._convert(tokens, 0, len(tokens), _BraceIndex(tokens), out)
+        self._convert(tokens, 0, len(tokens), _match_braces(tokens), out)
         return "".join(out)
 
     # ------------------------------------------------------------------------------ internals
@@ -124,6 +126,8 @@ class TextRenderer:
                 continue
             if c == "~":
                 out.append(" ")
+            elif c == "&":  # an alignment tab outside math: a cell of a tabular met as text
+                out.append(" | ")
             elif c == "-" and i + 1 < end and toks[i + 1] == "-":
                 if i + 2 < end and toks[i + 2] == "-":
                     out.append("—")
@@ -196,9 +200,15 @@ class TextRenderer:
         return i
 
     def _text_of(self, toks: list[str], start: int, stop: int, match: dict[int, int]) -> str:
-        sub: list[str] = []
-        self._convert(toks, start, stop, match, sub)
-        return "".join(sub)
+        if self._nesting >= MAX_NESTING:  # hostile nesting: plain words, no more recursion
+            return " ".join(t for t in toks[start:stop] if t[0] != "\\" and t not in "{}$")
+        self._nesting += 1
+        try:
+            sub: list[str] = []
+            self._convert(toks, start, stop, match, sub)
+            return "".join(sub)
+        finally:
+            self._nesting -= 1
 
     def _command(self, toks: list[str], i: int, end: int, match: dict[int, int], out: list[str]) -> int:
         t = toks[i]
@@ -352,29 +362,16 @@ def _math_text(tokens: list[str]) -> str:
     return " ".join(text.split())
 
 
-class _BraceIndex(dict):  # type: ignore[type-arg]
-    """Index of a ``{`` token -> index of its matching ``}``, found on first use."""
-
-    def __init__(self, tokens: list[str]) -> None:
-        super().__init__()
-        self.tokens = tokens
-
-    def get(self, start: int, default: int = 0) -> int:  # type: ignore[override]
-        if start in self:
-            return self[start]
-        depth = 0
-        tokens = self.tokens
-        for k in range(start, len(tokens)):
-            t = tokens[k]
-            if t == "{":
-                depth += 1
-            elif t == "}":
-                depth -= 1
-                if depth == 0:
-                    self[start] = k
-                    return k
-        self[start] = len(tokens)
-        return len(tokens)
+def _match_braces(tokens: list[str]) -> dict[int, int]:
+    """Index of each ``{`` token -> index of its matching ``}`` (one pass, unclosed ones absent)."""
+    match: dict[int, int] = {}
+    stack: list[int] = []
+    for k, t in enumerate(tokens):
+        if t == "{":
+            stack.append(k)
+        elif t == "}" and stack:
+            match[stack.pop()] = k
+    return match
 
 
 _SPACES = re.compile(r"[ \t\r\n]+")

@@ -56,6 +56,9 @@ def parse_body(tokens: list[str]) -> Body:
 
 
 class Frame:
+    """Tokens being read: a file (``path`` set) or one expansion. ``chain`` lists the macros whose
+    expansion produced them (cycle and depth checks); ``base`` is where ``\\input`` resolves."""
+
     __slots__ = ("tokens", "pos", "chain", "base", "path")
 
     def __init__(self, tokens: list[str], chain: tuple[str, ...], base: Path | None, path: Path | None = None) -> None:

@@ -50,7 +50,7 @@ class MacroExpander(InputFollower):
         resolve: ``(name, base, command) -> Path | None`` for ``\\input`` and friends; None
             disables file inclusion (the commands are then left in the text).
         read: ``Path -> str | None``, the comment-stripped text of a resolved file.
-        max_tokens: cap on tokens produced by expansions; default: 200k + 10 per source token.
+        max_tokens: cap on tokens produced by expansions; default: 100k + 10 per source token.
     """
 
     def __init__(
@@ -78,7 +78,7 @@ class MacroExpander(InputFollower):
     def expand(self, text: str, base: Path | None = None, path: Path | None = None) -> str:
         """Expand ``text`` (already comment-stripped); definitions persist across calls."""
         tokens = tokenize(text)
-        self._budget = self.max_tokens or (200_000 + 10 * len(tokens))
+        self._budget = self.max_tokens or (100_000 + 10 * len(tokens))
         self._produced = 0
         self._expanding = True
         self._last_cw = False
@@ -316,7 +316,10 @@ class MacroExpander(InputFollower):
                 break
             args.append((got, chain))
             i = j
-        if not ok:
+        if not ok:  # give the tokens back; they count against the budget, so retries cannot loop long
+            self._produced += len(consumed)
+            if self._produced > self._budget:
+                self._expanding = False
             self._push(consumed, self._current_chain())
             return None
         return args

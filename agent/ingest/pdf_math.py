@@ -50,6 +50,7 @@ _BIG_OPS = {r"\sum", r"\prod", r"\int", r"\max", r"\min", r"\lim", r"\arg", r"\b
             r"\mathop{\arg\max}", r"\mathop{\arg\min}", r"\sup", r"\inf"}
 _RELATIONS = {"=", "<", ">", r"\leq", r"\geq", r"\neq", r"\approx", r"\sim", r"\in", r"\to", r"\equiv",
               r"\triangleq", r"\propto", r"\Rightarrow", r"\leftarrow", r"\mapsto"}
+_OPERATORS = set("=<>+·⋅×≤≥≠≈∈←→⊙⊗∼≡")
 _MATH_CHARS = set("=+<>^_|/") | set(_SYMBOLS) | set(_GREEK)
 _ROMAN_MATH = re.compile(r"CM(R|BX)\d|LMRoman\d+-(Regular|Bold)")
 _ITALIC_MATH = re.compile(r"CMMI|LMMathItalic|MathItalic|STIXMath|Cambria", re.I)
@@ -89,11 +90,65 @@ def math_density(spans: list[Span]) -> float:
     return math / total if total else 0.0
 
 
+def operator_names(spans: list[Span]) -> set[int]:
+    """Indices (in :func:`text_words` order) of text-font words that are parts of a formula.
+
+    Operator names of a display formula ("Concat(head_1, ..., head_h)", "= Attention(",
+    "lrate = ...", "step^{-0.5}", the "model" of d_model) are set in the text font, like prose;
+    they are told apart by what touches them: a bracket or a script right after the word with no
+    space, a relation or binary operator next to it, or being a script itself.
+    """
+    sizes = [s.size for s in spans if s.text.strip()]
+    if not sizes:
+        return set()
+    main = max(sizes)
+    # (token, span, space before it, small: script size)
+    tokens: list[tuple[str, Span, bool, bool]] = []
+    prev: Span | None = None
+    for s in spans:
+        gap = s.x0 - prev.x1 if prev is not None else 0.0
+        spaced = prev is None or (gap > 0.15 * min(s.size, prev.size) and gap > 0.8)
+        for m in re.finditer(r"[A-Za-z]+|\d+(?:\.\d+)?|\S", s.text):
+            before = s.text[:m.start()]
+            space = before[-1:].isspace() if before.strip() else (spaced or before[:1].isspace())
+            tokens.append((m.group(0), s, space, s.size < 0.8 * main))
+        prev = s if prev is None or s.x1 > prev.x1 else prev
+    out: set[int] = set()
+    n = -1
+    for k, (tok, span, _, small) in enumerate(tokens):
+        if span.math or len(tok) < 3 or not tok.isalpha():
+            continue
+        n += 1
+        if small:
+            continue  # a script word (the "model" of d_model) counts as before
+        nxt = tokens[k + 1] if k + 1 < len(tokens) else None
+        left = next((t[0] for t in reversed(tokens[:k]) if not t[3]), "")
+        right = next((t[0] for t in tokens[k + 1:] if not t[3]), "")
+        if ((nxt is not None and not nxt[2] and (nxt[3] or nxt[0] in ("(", "[")))
+                or left in _OPERATORS or right in _OPERATORS):
+            out.add(n)
+    return out
+
+
+def text_words(spans: list[Span]) -> list[str]:
+    """Words of three or more letters set in a text (not a math) font."""
+    return [w for s in spans if not s.math for w in re.findall(r"[A-Za-z]{3,}", s.text)]
+
+
 def is_prose(spans: list[Span]) -> bool:
-    """Running text rather than a formula: several words in a text font."""
-    words = [w for s in spans if not s.math for w in re.findall(r"[A-Za-z]{3,}", s.text)]
+    """Running text rather than a formula: several words in a text font.
+
+    On a visibly mathematical line (a fifth or more of it math), words that are operator names
+    of the formula (see :func:`operator_names`) do not count: a wide display equation full of
+    named functions ("MHA(x) = Concat(head_1, ...)W^O, head_j = Attention(...)") is not prose.
+    """
+    density = math_density(spans)
+    words = text_words(spans)
+    if density >= 0.2:
+        names = operator_names(spans)
+        words = [w for k, w in enumerate(words) if k not in names]
     words = [w for w in words if w.lower() not in _FUNCTIONS and w.lower() not in _WORDS]
-    return len(words) >= 5 or (len(words) >= 3 and math_density(spans) < 0.2)
+    return len(words) >= 5 or (len(words) >= 3 and density < 0.2)
 
 
 def number_chunk(line: Line, col_right: float) -> tuple[str, list[Span]] | None:

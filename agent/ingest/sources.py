@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from functools import lru_cache
 from pathlib import Path
 
 from agent.errors import IngestError
@@ -27,7 +28,8 @@ _LINE_SCAN = re.compile(r"\\verb\*?([^A-Za-z\s*])|\\.|%", re.S)
 _LEADING_WS = re.compile(r"[ \t]*")
 
 
-_MARKERS = {1: None, 2: None, 3: None}  # control characters ingest uses internally as markers
+_MARKERS = re.compile("[\x01-\x03]")  # control characters ingest uses internally as markers
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def decode_tex(data: bytes) -> str:
@@ -36,7 +38,7 @@ def decode_tex(data: bytes) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
-    return text.translate(_MARKERS)
+    return _MARKERS.sub("", text) if _MARKERS.search(text) else text
 
 
 def looks_like_text(text: str) -> bool:
@@ -44,8 +46,7 @@ def looks_like_text(text: str) -> bool:
     sample = text[:65536]
     if "\x00" in sample:
         return False
-    control = sum(1 for c in sample if ord(c) < 32 and c not in "\n\r\t\f\v")
-    return control <= max(8, len(sample) // 100)
+    return len(_CONTROL_CHARS.findall(sample)) <= max(8, len(sample) // 100)
 
 
 def _comment_start(line: str) -> int:
@@ -78,43 +79,53 @@ def strip_comments(text: str) -> str:
     in_verbatim: str | None = None
     swallow_indent = False
     for line in text.splitlines(keepends=True):
-        if in_comment is not None:
-            if re.search(r"\\end\s*\{" + re.escape(in_comment) + r"\}", line):
-                in_comment = None
-            continue
         if in_verbatim is not None:
             out.append(line)
-            end = _END_ENV.search(line)
-            if end and end.group(1) == in_verbatim:
+            if _end_of(in_verbatim).search(line):
                 in_verbatim = None
             continue
-        if swallow_indent:
-            line = line[_LEADING_WS.match(line).end() :]
-            swallow_indent = False
-        cut = _comment_start(line) if "%" in line else -1
-        code = line if cut == -1 else line[:cut]
-        if "\\" in code:
-            for m in _EXCLUDE_COMMENT.finditer(code):
-                comment_envs.update(n.strip() for n in m.group(1).split(","))
-            begin = _BEGIN_ENV.search(code)
-            if begin is not None:
-                name = begin.group(1).strip()
-                if name in comment_envs:
-                    out.append(code[: begin.start()])
-                    rest = code[begin.end() :]
-                    if not re.search(r"\\end\s*\{" + re.escape(name) + r"\}", rest):
-                        in_comment = name
-                    continue
-                if name in _VERBATIM_ENVS and not _END_ENV.search(code, begin.end()):
-                    in_verbatim = name
-                    out.append(line)
-                    continue
-        if cut == -1:
-            out.append(line)
-        else:
-            out.append(code)
-            swallow_indent = True
+        pos = _LEADING_WS.match(line).end() if swallow_indent else 0
+        swallow_indent = False
+        opened_here = False
+        while pos < len(line):
+            if in_comment is not None:  # inside a comment environment: look for its end
+                end = _end_of(in_comment).search(line, pos)
+                if end is None or not opened_here:  # the line that ends a block is dropped whole
+                    in_comment = in_comment if end is None else None
+                    break
+                in_comment, pos = None, end.end()
+                continue
+            cut = _comment_start(line[pos:])
+            stop = len(line) if cut == -1 else pos + cut
+            for declared in _EXCLUDE_COMMENT.finditer(line, pos, stop):
+                comment_envs.update(n.strip() for n in declared.group(1).split(","))
+            begin = next(
+                (m for m in _BEGIN_ENV.finditer(line, pos, stop)
+                 if m.group(1).strip() in comment_envs or m.group(1).strip() in _VERBATIM_ENVS),
+                None,
+            )
+            if begin is None:
+                out.append(line[pos:stop])
+                swallow_indent = cut != -1
+                break
+            out.append(line[pos : begin.start()])
+            name = begin.group(1).strip()
+            if name in comment_envs:
+                in_comment, pos, opened_here = name, begin.end(), True
+                continue
+            end = _end_of(name).search(line, begin.end())
+            if end is None:  # a verbatim block starts: the rest of the line is kept as it is
+                in_verbatim = name
+                out.append(line[begin.start() :])
+                break
+            out.append(line[begin.start() : end.end()])
+            pos = end.end()
     return "".join(out)
+
+
+@lru_cache(maxsize=64)
+def _end_of(name: str) -> re.Pattern[str]:
+    return re.compile(r"\\end\s*\{" + re.escape(name) + r"\}")
 
 
 def _is_relative_to(path: Path, root: Path) -> bool:
@@ -255,9 +266,12 @@ def find_main_file(root: Path, limits: IngestLimits) -> Path:
             size = path.stat().st_size
             if size > limits.max_file_bytes:
                 continue
-            text = strip_comments(decode_tex(path.read_bytes()))
+            raw = decode_tex(path.read_bytes())
         except OSError:
             continue
+        if "\\documentclass" not in raw:
+            continue
+        text = strip_comments(raw)
         docclass = _DOCCLASS.search(text)
         if docclass is None or not _BEGIN_DOCUMENT.search(text):
             continue

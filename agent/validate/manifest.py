@@ -7,9 +7,10 @@ key, e.g. ``paper2code.toml: [[module]] 'attention' output: axis 'c' is not in i
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from agent.errors import ManifestError
 from agent.types import InputSpec, Manifest, ModuleSpec, SubmoduleSpec, TrainingSpec
@@ -24,7 +25,7 @@ _MODULE_KEYS = {
     "properties", "reference", "method", "modules", "batch_dim", "seq_dim", "rtol", "atol",
 }
 _TRAINING_KEYS = {"module", "datamodule", "init", "datamodule_init", "max_steps", "loss_drop"}
-_VALIDATE_KEYS = {"checks", "timeout", "memory_mb"}
+_VALIDATE_KEYS = {"checks", "timeout", "memory_mb", "compile_backend"}
 _INPUT_KEYS = {"shape", "dtype", "low", "high"}
 
 
@@ -275,3 +276,5 @@ def _validate_table(where: str, raw: Any, manifest: Manifest) -> None:
     if memory is not None and memory < 64:
         raise ManifestError(f"{where}: {ctx}key 'memory_mb' must be at least 64")
     manifest.memory_mb = memory
+    manifest.compile_backend = _opt(where, ctx, raw, "compile_backend", str, "a torch.compile backend name",
+                                    "inductor")

@@ -126,16 +126,16 @@ class _Session:
         self.sandbox = sandbox
         return sandbox
 
-    def close(self) -> None:
+    def close(self, graceful: bool = False) -> None:
         if self.sandbox is not None:
-            self.sandbox.close()
+            self.sandbox.close(graceful)
             self.sandbox = None
 
 
 def _limits(options: ValidateOptions, manifest: Manifest, name: str) -> tuple[float, int]:
     info = BY_NAME[name]
     wall = options.timeout_s or manifest.timeout_s or (IMPORT_TIMEOUT_S if name == "import" else info.timeout_s)
-    return float(wall), int(options.cpu_factor * wall + 5)
+    return float(wall), int(options.cpu_factor * wall) + 2
 
 
 def _address_space_mb(options: ValidateOptions, memory_mb: int) -> int | None:
@@ -162,13 +162,17 @@ def validate_project(path: str | Path, *, checks: list[str] | None = None,
     results: list[CheckResult] = []
     profile: dict[str, Any] = {}
     training = any(p.scope == "training" and p.name != "import" for p in plan)
-    # imported once in the warm worker instead of in every check: symbolic_shapes (sympy, ~1 s) is
-    # what torch.func.functional_call (gradcheck w.r.t. parameters) pulls in on first use
-    preload = ["torch", "einops", "torch.fx.experimental.symbolic_shapes"] + (["pytorch_lightning"] if training else [])
-    if any(p.name in ("profile", "compile") for p in plan):
-        preload.append("torch._dynamo")  # FlopCounterMode and torch.compile import it on first use (~1 s)
-    if training and importlib.util.find_spec("lightning") is not None:
-        preload.append("lightning")
+    # imported once in the warm worker instead of in every check that needs them (each ~1 s)
+    names = {p.name for p in plan}
+    preload = ["torch", "einops"]
+    if names & {"gradcheck"}:
+        preload.append("torch.fx.experimental.symbolic_shapes")  # sympy, via torch.func.functional_call
+    if names & {"profile", "compile"}:
+        preload.append("torch._dynamo")  # FlopCounterMode and torch.compile import it on first use
+    if training:
+        preload.append("pytorch_lightning")
+        if importlib.util.find_spec("lightning") is not None:
+            preload.append("lightning")
     session = _Session(scratch, control, options, memory_mb, preload)
     devices: set[str] = set()
     try:
@@ -187,7 +191,7 @@ def validate_project(path: str | Path, *, checks: list[str] | None = None,
             if options.progress is not None:
                 options.progress(result)
     finally:
-        session.close()
+        session.close(graceful=True)
         if not options.keep_scratch:
             shutil.rmtree(run_dir, ignore_errors=True)
     judged = [r for r in results if BY_NAME[r.name].judged]
@@ -197,7 +201,7 @@ def validate_project(path: str | Path, *, checks: list[str] | None = None,
         "python": session.environment.get("python", platform.python_version()),
         "torch": session.environment.get("torch"),
         "device_requested": options.device,
-        "device": sorted(devices)[0] if len(devices) == 1 else sorted(devices),
+        "device": sorted(devices)[0] if len(devices) == 1 else (sorted(devices) or None),
         "network_isolated": bool(session.isolation.get("network_isolated")),
         "sandbox": session.isolation,
         "worker_starts": session.starts,
@@ -226,6 +230,7 @@ def _run_one(item: Planned, manifest: Manifest, options: ValidateOptions, sessio
     message = {
         "op": "check", "check": item.name, "scope": item.scope, "spec": item.spec, "seed": options.seed,
         "device": options.device, "threads": options.threads, "timeout_s": wall, "cpu_s": cpu,
+        "compile_backend": manifest.compile_backend,
         "memory_as_mb": _address_space_mb(options, memory_mb), "output_cap": options.output_cap_bytes,
     }
     try:
@@ -250,7 +255,8 @@ def _static(scratch: Path, target: str, allow_unsafe: bool, started: float) -> C
     seconds = round(time.perf_counter() - started, 3)
     if not findings:
         return CheckResult("static", target, "pass", "no dangerous calls found", seconds)
-    listed = "; ".join(f.text() for f in findings[:15]) + (f" (+{len(findings) - 15} more)" if len(findings) > 15 else "")
+    more = f" (+{len(findings) - 15} more)" if len(findings) > 15 else ""
+    listed = "; ".join(f.text() for f in findings[:15]) + more
     if allow_unsafe:
         return CheckResult("static", target, "pass", f"allowed by --allow-unsafe: {listed}", seconds)
     return CheckResult("static", target, "fail", f"{len(findings)} dangerous call(s): {listed}", seconds)

@@ -52,7 +52,10 @@ _SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION", r
 PRELUDE = r"""
 ulimit -c 0
 for f in $P2C_CGROUP_PROCS; do echo 0 > "$f" || echo "p2c-sandbox-problem: cannot join $f" >&2; done
-[ "$(readlink /proc/self/ns/net)" != "$P2C_HOST_NETNS" ] && echo p2c-sandbox: network >&2 && ip link set lo up 2>/dev/null
+if [ "$(readlink /proc/self/ns/net)" != "$P2C_HOST_NETNS" ]; then
+  echo p2c-sandbox: network >&2
+  ip link set lo up 2>/dev/null
+fi
 if [ "$(readlink /proc/self/ns/mnt)" != "$P2C_HOST_MNTNS" ] && mount --make-rprivate / 2>/dev/null \
    && mount --bind "$P2C_SCRATCH" "$P2C_SCRATCH" 2>/dev/null; then
   if mount -o remount,bind,ro / 2>/dev/null; then
@@ -194,8 +197,15 @@ class Sandbox:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def close(self) -> None:
-        """Kill the whole tree (session, PID namespace, cgroup) and release everything."""
+    def close(self, graceful: bool = False) -> None:
+        """Kill the whole tree (session, PID namespace, cgroup) and release everything. ``graceful``
+        first asks an idle worker to exit (so its CPU time is accounted to this process's children)."""
+        if graceful and self.alive() and self._req_w >= 0:
+            try:
+                os.write(self._req_w, b'{"op": "exit"}\n')
+                self.proc.wait(timeout=3)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
         if self.proc is not None:
             if self.proc.poll() is None:
                 try:

@@ -137,13 +137,18 @@ def run_forked(message: dict[str, Any], own_fds: tuple[int, int]) -> dict[str, A
     tail = b""
     out_total = 0
     verdict: tuple[str, str] | None = None
+    exited: int | None = None  # the child's wait status once it is gone
     open_fds = [res_r, out_r]
-    while res_r in open_fds:
+    while True:
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
             verdict = ("timeout", f"wall-clock limit of {timeout:.0f}s reached")
             break
-        ready, _, _ = select.select(open_fds, [], [], min(remaining, 1.0))
+        if open_fds:
+            ready, _, _ = select.select(open_fds, [], [], min(remaining, 0.25))
+        else:
+            ready = []
+            time.sleep(min(remaining, 0.05))
         for fd in ready:
             chunk = os.read(fd, 1 << 16)
             if not chunk:
@@ -156,7 +161,12 @@ def run_forked(message: dict[str, Any], own_fds: tuple[int, int]) -> dict[str, A
         if out_total > cap:
             verdict = ("error", f"output flood: more than {cap // 1024} KiB written; the check was stopped")
             break
-    status = _reap(pid, verdict is not None)
+        done, raw = os.waitpid(pid, os.WNOHANG)
+        if done:  # the result (written before exit) is in the pipe even if a grandchild holds it open
+            exited = raw
+            result_bytes += _drain(res_r, limit=None)
+            break
+    status = _reap(pid, verdict is not None, exited)
     tail += _drain(out_r)
     for fd in (res_r, out_r):
         os.close(fd)
@@ -186,9 +196,10 @@ def _last_lines(text: str, limit: int = 1500) -> str:
     return text[-limit:]
 
 
-def _drain(fd: int) -> bytes:
+def _drain(fd: int, limit: int | None = TAIL_BYTES * 4) -> bytes:
+    """What ``fd`` holds right now (without blocking); the last TAIL_BYTES unless ``limit`` is None."""
     data = b""
-    while len(data) < TAIL_BYTES * 4:
+    while limit is None or len(data) < limit:
         ready, _, _ = select.select([fd], [], [], 0)
         if not ready:
             break
@@ -196,21 +207,23 @@ def _drain(fd: int) -> bytes:
         if not chunk:
             break
         data += chunk
-    return data[-TAIL_BYTES:]
+    return data if limit is None else data[-TAIL_BYTES:]
 
 
-def _reap(pid: int, kill: bool) -> str:
-    """Wait for the check child; kill it (and, as PID-namespace init, everything else) first if asked."""
+def _reap(pid: int, kill: bool, raw: int | None) -> str:
+    """Wait for the check child (unless ``raw`` says it is gone); kill it first if asked; then, as
+    init of the sandbox's PID namespace, end every other process so nothing outlives the check."""
     if kill:
         try:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
-    try:
-        _, raw = os.waitpid(pid, 0)
-        status = _describe(raw)
-    except ChildProcessError:
-        status = "already reaped"
+    if raw is None:
+        try:
+            _, raw = os.waitpid(pid, 0)
+        except ChildProcessError:
+            raw = None
+    status = "already reaped" if raw is None else _describe(raw)
     if os.getpid() == 1:  # init of the sandbox's PID namespace: end every leftover process
         try:
             os.kill(-1, signal.SIGKILL)

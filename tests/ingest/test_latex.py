@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import tarfile
 import time
@@ -13,6 +14,7 @@ import pytest
 from agent.errors import IngestError
 from agent.ingest import load_paper
 from agent.ingest.latex import parse_latex_file, parse_latex_folder
+from agent.ingest.sources import strip_comments
 from agent.types import IngestLimits, Paper
 from tests.conftest import require_shared
 
@@ -243,6 +245,20 @@ Bare: \begin{tabular}{cc} a & b \\ \hline c & d \end{tabular}""")}) / "p.tex", l
     assert (bare.caption, bare.number, bare.rows) == (None, None, [["a", "b"], ["c", "d"]])
 
 
+def test_layout_tabular_holding_tables(tmp_path: Path) -> None:
+    paper = parse_latex_file(_write(tmp_path, {"p.tex": _doc(r"""\section{S}
+\begin{table}\caption{Two runs}\label{tab:runs}
+\begin{tabular}{cc}
+Run A: \begin{tabular}{lc} lr & acc \\ 0.1 & 90 \end{tabular} &
+Run B: \begin{tabular}{lc} lr & acc \\ 0.2 & 91 \end{tabular} \\
+\end{tabular}\end{table}
+Text with a cell: \begin{minipage}{2cm}\end{minipage} x \& y""")}) / "p.tex", limits=LIMITS)
+    assert [(t.label, t.number, t.rows) for t in paper.tables] == [
+        ("tab:runs", "1", [["lr", "acc"], ["0.1", "90"]]), ("tab:runs", "1", [["lr", "acc"], ["0.2", "91"]])
+    ]
+    assert paper.sections[0].text == "Text with a cell:\n\nx & y"
+
+
 def test_algorithm2e_and_algorithmic(tmp_path: Path) -> None:
     paper = parse_latex_file(_write(tmp_path, {"p.tex": _doc(r"""\section{S}
 \begin{algorithm}\caption{Train}\label{alg:a}
@@ -404,3 +420,53 @@ def test_endinput_listings_and_pdf_strings(tmp_path: Path) -> None:
     (section,) = paper.sections
     assert section.title == "Min-$p$ sampling"
     assert section.text == "Part text.\n\ndef f(x):  # 50% off\n    return x\n\nAfter."
+
+
+FUZZ_PIECES = [
+    r"\section{", r"\subsection*{", r"\paragraph{", "}", "{", r"\begin{equation}", r"\end{equation}",
+    r"\begin{align}", r"\end{align}", r"\\", "&", "$", "$$", r"\[", r"\]", r"\(", r"\)", r"\label{a}",
+    r"\ref{a}", r"\eqref{b}", r"\tag{x}", r"\nonumber", r"\begin{table}", r"\end{table}",
+    r"\begin{tabular}{cc}", r"\end{tabular}", r"\caption{", r"\multicolumn{2}{c}{", r"\newcommand{\x}[1]{#1#1}",
+    r"\x{", r"\def\y#1.{", r"\y", ".", r"\iffalse", r"\fi", r"\else", r"\newif\ifz", r"\ifz",
+    r"\begin{algorithm}", r"\end{algorithm}", r"\begin{algorithmic}", r"\end{algorithmic}", r"\State", r"\If{",
+    r"\For{", r"\KwIn{", r"\;", r"\begin{subequations}", r"\end{subequations}", r"\appendix", r"\begin{figure}",
+    r"\end{figure}", r"\item", "%", "\n", "\n\n", " word ", r"\alpha", r"\footnote{", r"\cite{k}",
+    r"\begin{split}", r"\end{split}", r"\numberwithin{equation}{section}", r"\renewcommand{\theequation}{",
+    r"\input{", "../", r"\begin{comment}", r"\end{comment}", r"\verb|", "|", r"\title{", r"\author{", r"\And",
+    r"\begin{abstract}", r"\end{abstract}", r"\newenvironment{e}{[}{]}", r"\begin{e}", r"\end{e}", r"\let\q\x",
+    r"\captionof{table}{", r"\captionsetup{type=figure}", r"\newtheorem{thm}{T}[section]", r"\begin{thm}",
+    r"\eqno(", r"\begin{restatable}{thm}{m}", r"\tcp*{", r"\eIf{", "#", "#1", "~", "--", "''",
+]
+
+
+def test_random_latex_never_crashes_or_hangs(tmp_path: Path) -> None:
+    """Seeded garbage built from LaTeX's own pieces: a Paper or an IngestError, always quickly."""
+    rng = random.Random(20240611)
+    path = tmp_path / "f.tex"
+    slowest = 0.0
+    for _ in range(120):
+        body = "".join(rng.choice(FUZZ_PIECES) for _ in range(rng.randint(1, 120)))
+        path.write_text("\\documentclass{article}\n\\begin{document}\n" + body + "\n\\end{document}\n")
+        start = time.perf_counter()
+        try:
+            parse_latex_file(path, limits=LIMITS).to_dict()
+        except IngestError:
+            pass
+        slowest = max(slowest, time.perf_counter() - start)
+    assert slowest < 5.0
+
+
+def test_strip_comments_follows_tex() -> None:
+    source = (
+        "a % note\n  b\\% c\n"  # the comment swallows the line end and the next line's indent
+        "\\verb|%| kept\n"
+        "end\n\\begin{comment}\nhidden\n\\end{comment} dropped too\nafter\n"
+        "X \\begin{comment} gone \\end{comment} Y\n"
+        "\\excludecomment{draft}\n\\begin{draft}\nnot content\n\\end{draft}\n"
+        "\\begin{verbatim}\n% literal\n\\end{verbatim}\n"
+        "% \\begin{comment}\nvisible\n"
+    )
+    assert strip_comments(source) == (
+        "a b\\% c\n\\verb|%| kept\nend\nafter\nX  Y\n\\excludecomment{draft}\n"
+        "\\begin{verbatim}\n% literal\n\\end{verbatim}\nvisible\n"
+    )

@@ -212,7 +212,9 @@ def test_subfigure_and_subcaption_labels(tmp_path: Path) -> None:
 \end{document}""")
     assert _refs(paper) == {"l": "1a", "r": "1b", "both": "1", "a": "1a", "b": "1b", "pair": "1"}
     assert [f.caption for f in paper.figures] == ["Both"]
-    assert [(t.number, t.rows) for t in paper.tables] == [("1", [["1"]]), ("1", [["2"]])]
+    assert [(t.number, t.label, t.caption, t.rows) for t in paper.tables] == [
+        ("1a", "tab:a", "Two tables (one)", [["1"]]), ("1b", "tab:b", "Two tables (two)", [["2"]])
+    ]
 
 
 def test_forward_references_and_ref_styles(tmp_path: Path) -> None:

@@ -79,9 +79,7 @@ ATTENTION = (
        (M, "        mask = torch.ones(n, n, dtype=torch.bool, device=x.device).triu(1)\n",
         "        mask = self.mask[:8, :8]\n")),
     _m("wrong_head_split", "features split as (d h) instead of (h d)", "reference",
-       (M, 'q = rearrange(self.q_proj(x), "b n (h d) -> b h n d"', 'q = rearrange(self.q_proj(x), "b n (d h) -> b h n d"'),
-       (M, 'k = rearrange(self.k_proj(x), "b n (h d) -> b h n d"', 'k = rearrange(self.k_proj(x), "b n (d h) -> b h n d"'),
-       (M, 'v = rearrange(self.v_proj(x), "b n (h d) -> b h n d"', 'v = rearrange(self.v_proj(x), "b n (d h) -> b h n d"')),
+       *((M, f'{t}_proj(x), "b n (h d) -> b h n d"', f'{t}_proj(x), "b n (d h) -> b h n d"') for t in "qkv")),
     _m("heads_not_merged", "heads reshaped into features without moving the head axis", "reference causal",
        (M, '        out = rearrange(out, "b h n d -> b n (h d)")\n',
         "        out = out.reshape(out.shape[0], out.shape[2], -1)\n")),
@@ -126,13 +124,15 @@ TRAINING = (
        (T, "        pred = self(x)\n", "        pred = self(x).detach()\n")),
     _m("state_outside_checkpoint", "random projection kept in a non-persistent buffer", "smoke_train",
        (T, "        self.lr = lr\n",
-        "        self.lr = lr\n        self.register_buffer(\"mix\", torch.randn(out_dim, out_dim), persistent=False)\n"),
+        "        self.lr = lr\n"
+        "        self.register_buffer(\"mix\", torch.randn(out_dim, out_dim), persistent=False)\n"),
        (T, "        return self.model(x)\n", "        return self.model(x) @ self.mix\n")),
     _m("diverging_lr", "learning rate typo 1e2 with SGD: the loss overflows to NaN", "smoke_train",
        (T, "torch.optim.Adam(self.parameters(), lr=self.lr)", "torch.optim.SGD(self.parameters(), lr=self.lr * 1e4)")),
 )
 DDP_UNUSED = _m("unused_in_training_step", "a head built but never used in training_step", "ddp",
-                (T, "        self.lr = lr\n", "        self.lr = lr\n        self.aux_head = torch.nn.Linear(hidden, 1)\n"),
+                (T, "        self.lr = lr\n",
+                 "        self.lr = lr\n        self.aux_head = torch.nn.Linear(hidden, 1)\n"),
                 checks=("ddp",))
 
 FAMILIES = {"attention": ("attention", "causal_mha", ATTENTION), "norm": ("norm", "layer_norm", NORM)}

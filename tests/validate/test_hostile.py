@@ -182,6 +182,11 @@ def test_writes_outside_the_scratch_copy_fail(hostile) -> None:
     assert not hostile["outside"].exists()
 
 
+def test_a_lingering_child_does_not_stall_the_check(hostile) -> None:
+    shapes = hostile["results"]["lingering_child"]["shapes"]
+    assert shapes.status == "pass" and shapes.seconds < 3, shapes.detail
+
+
 def test_the_host_is_left_clean(hostile) -> None:
     assert hostile["results"]["daemon"]["shapes"].status == "pass"
     assert _marker_processes(hostile["marker"]) == []  # the double-forked daemon died with its check

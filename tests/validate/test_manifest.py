@@ -66,7 +66,7 @@ def test_catalog_style_keys_and_llm_section(tmp_path: Path) -> None:
         (lambda t: t.replace('dims = { d = 16 }', 'dims = { d = 16, n = 4 }'), "to vary"),
         (lambda t: t.replace('name = "demo"', 'title = "demo"'), "[project] name"),
         (lambda t: t + "\n[training]\nmodule = \"pkg.m:Lit\"\n", "'datamodule'"),
-        (lambda t: t + "\n[training]\nmodule = \"pkg.m:Lit\"\ndatamodule = \"pkg.d:D\"\nloss_drop = 1.5\n", "'loss_drop'"),
+        (lambda t: t + '\n[training]\nmodule = "pkg.m:Lit"\ndatamodule = "pkg.d:D"\nloss_drop = 1.5\n', "'loss_drop'"),
         (lambda t: t + "\n[validate]\nchecks = [\"speed\"]\n", "'speed'"),
         (lambda t: t + "\n[surprise]\nx = 1\n", "'surprise'"),
         (lambda t: t + "\n[[module]]\nname = \"attention\"\ntarget = \"a.b:C\"\ninputs = { x = \"b\" }\n", "twice"),
@@ -90,6 +90,7 @@ def test_missing_and_malformed_files(tmp_path: Path) -> None:
 
 
 def test_causal_needs_a_sequence_axis(tmp_path: Path) -> None:
-    text = BASE.replace('inputs = { x = "b n d" }', 'inputs = { x = "b d" }').replace('output = "b n d"', 'output = "b d"')
+    text = BASE.replace('inputs = { x = "b n d" }', 'inputs = { x = "b d" }')
+    text = text.replace('output = "b n d"', 'output = "b d"')
     with pytest.raises(ManifestError, match="seq_dim"):
         load_manifest(write(tmp_path, text))

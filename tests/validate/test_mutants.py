@@ -6,10 +6,11 @@ every mutant a [[module]]); each Lightning mutant is its own project (one [train
 
 from __future__ import annotations
 
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from agent.types import CheckResult
 from agent.validate import validate_project
 from tests.validate.conftest import by_target
 from tests.validate.mutants import ATTENTION, DDP_UNUSED, NORM, TRAINING, Mutant, build_training_mutant
@@ -78,37 +79,40 @@ def test_failure_details_name_parameters_and_numbers(attention_family) -> None:
     assert "b=1" in squeeze and "(1, 1, 16)" in squeeze
 
 
-@pytest.mark.parametrize("mutant", [None, *TRAINING], ids=["correct", *[m.name for m in TRAINING]])
-def test_training_mutants(mutant: Mutant | None, tmp_path: Path) -> None:
-    project = build_training_mutant(mutant, tmp_path / "project")
-    report = validate_project(project, checks=["smoke_train"])
-    results = {c.name: c for c in report.checks}
-    smoke = results["smoke_train"]
+@pytest.fixture(scope="session")
+def training_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, CheckResult]]:
+    """Every Lightning project validated once, two at a time (each run is mostly one busy process)."""
+    cases = {"correct": (None, ["smoke_train", "ddp"]), **{m.name: (m, ["smoke_train"]) for m in TRAINING},
+             DDP_UNUSED.name: (DDP_UNUSED, ["ddp"])}
+    root = tmp_path_factory.mktemp("training")
+
+    def run(name: str) -> tuple[str, dict[str, CheckResult]]:
+        mutant, checks = cases[name]
+        report = validate_project(build_training_mutant(mutant, root / name), checks=checks)
+        return name, {c.name: c for c in report.checks}
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(run, cases))
+
+
+@pytest.mark.parametrize("mutant", [None, *TRAINING, DDP_UNUSED],
+                         ids=["correct", *[m.name for m in TRAINING], DDP_UNUSED.name])
+def test_training_mutants(mutant: Mutant | None, training_reports) -> None:
+    results = training_reports["correct" if mutant is None else mutant.name]
     if mutant is None:
-        assert report.passed, describe(results)
-        assert "checkpoint written, reloaded, same outputs" in smoke.detail
+        assert all(r.status == "pass" for r in results.values()), describe(results)
+        assert "checkpoint written, reloaded, same outputs" in results["smoke_train"].detail
+        assert "ranks agree" in results["ddp"].detail
     else:
-        assert caught(mutant, results), f"{mutant.bug}: {describe(results)}: {smoke.detail}"
+        detail = " | ".join(r.detail for r in results.values())
+        assert caught(mutant, results), f"{mutant.bug}: {describe(results)}: {detail}"
 
 
-def test_training_failure_details(tmp_path: Path) -> None:
-    by_name = {m.name: m for m in TRAINING}
-    project = build_training_mutant(by_name["optimizer_misses_parameters"], tmp_path / "a")
-    detail = validate_project(project, checks=["smoke_train"]).checks[-1].detail
+def test_training_failure_details(training_reports) -> None:
+    detail = training_reports["optimizer_misses_parameters"]["smoke_train"].detail
     assert "model.head.weight" in detail and "model.encoder" not in detail
-    project = build_training_mutant(by_name["scheduler_misconfigured"], tmp_path / "b")
-    detail = validate_project(project, checks=["smoke_train"]).checks[-1].detail
-    assert "learning rate collapsed" in detail
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("mutant", [None, DDP_UNUSED], ids=["correct", DDP_UNUSED.name])
-def test_ddp(mutant: Mutant | None, tmp_path: Path) -> None:
-    project = build_training_mutant(mutant, tmp_path / "project")
-    report = validate_project(project, checks=["ddp"])
-    ddp = {c.name: c for c in report.checks}["ddp"]
-    if mutant is None:
-        assert ddp.status == "pass", ddp.detail
-        assert "ranks agree" in ddp.detail
-    else:
-        assert ddp.status == "fail" and "aux_head.weight" in ddp.detail, ddp.detail
+    assert "learning rate collapsed" in training_reports["scheduler_misconfigured"]["smoke_train"].detail
+    assert "NaN" in training_reports["diverging_lr"]["smoke_train"].detail or "inf" in \
+        training_reports["diverging_lr"]["smoke_train"].detail
+    assert "different outputs" in training_reports["state_outside_checkpoint"]["smoke_train"].detail
+    assert "aux_head.weight" in training_reports[DDP_UNUSED.name]["ddp"].detail

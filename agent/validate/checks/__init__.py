@@ -23,13 +23,19 @@ from agent.validate.checks import (  # noqa: F401  (registration)
 )
 from agent.validate.checks.common import REGISTRY, CheckFailed, CheckSkipped, ModuleContext, short_error, user_location
 
+DEVICE_CHECKS = ("profile", "compile", "smoke_train")  # the rest run on the CPU, in float64 where it matters
+
+
+class EnvironmentProblem(Exception):
+    """The machine cannot run the check as asked (reported as an error, not as the code's failure)."""
+
 
 def resolve_device(requested: str) -> str:
-    """``auto`` -> cuda when available, else cpu. Only called inside a check child."""
+    """``auto`` -> cuda when available, else cpu. Only called inside a check child (never the parent)."""
     import torch
 
     if requested == "cuda" and not torch.cuda.is_available():
-        raise CheckSkipped("--device cuda was asked but no CUDA device is visible in the sandbox")
+        raise EnvironmentProblem("--device cuda was asked but no CUDA device is visible in the sandbox")
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return requested
@@ -46,12 +52,14 @@ def run_check(message: dict[str, Any]) -> dict[str, Any]:
     fn = REGISTRY.get((name, scope))
     started = time.perf_counter()
     data: dict[str, Any] = {}
+    device = "cpu"
     if fn is None:
         return {"status": "error", "detail": f"no check {name!r} for {scope}"}
     try:
-        message["device_resolved"] = resolve_device(message.get("device", "auto"))
-        device = message["device_resolved"] if name in ("profile", "compile") else "cpu"
-        ctx = ModuleContext(message["spec"], seed, device) if scope == "module" else message
+        if name in DEVICE_CHECKS:
+            message["device_resolved"] = resolve_device(message.get("device", "auto"))
+        device = message.get("device_resolved", "cpu")
+        ctx = ModuleContext(message["spec"], seed, device, message) if scope == "module" else message
         outcome = fn(ctx)
         detail, data = outcome if isinstance(outcome, tuple) else (outcome, {})
         status = "pass"
@@ -59,6 +67,8 @@ def run_check(message: dict[str, Any]) -> dict[str, Any]:
         status, detail = "fail", str(exc)
     except CheckSkipped as exc:
         status, detail = "skip", str(exc)
+    except EnvironmentProblem as exc:
+        status, detail = "error", str(exc)
     except (SystemExit, KeyboardInterrupt) as exc:
         status, detail = "fail", f"the code raised {type(exc).__name__}({exc}) (at {user_location(exc) or '?'})"
     except MemoryError:
@@ -70,4 +80,4 @@ def run_check(message: dict[str, Any]) -> dict[str, Any]:
             tb = "".join(traceback.format_exception(exc)[-3:])
             status, detail = "error", f"{short_error(exc)}\n{tb[-1200:]}"
     return {"status": status, "detail": detail, "data": data, "check_seconds": time.perf_counter() - started,
-            "device_resolved": message.get("device_resolved")}
+            "device_resolved": device}

@@ -72,8 +72,10 @@ class _FunctionModule(nn.Module):
 class ModuleContext:
     """One ``[[module]]`` of the manifest, as the checks see it."""
 
-    def __init__(self, spec: dict[str, Any], seed: int, device: str = "cpu") -> None:
+    def __init__(self, spec: dict[str, Any], seed: int, device: str = "cpu",
+                 options: dict[str, Any] | None = None) -> None:
         self.spec = spec
+        self.options = options or {}
         self.name = spec["name"]
         self.seed = seed
         self.device = device

@@ -13,8 +13,9 @@ from agent.validate.checks.sizes import small_sizes
 def compile_check(ctx: ModuleContext) -> str:
     module = ctx.build().eval()
     method = ctx.spec.get("method")
+    backend = ctx.options.get("compile_backend", "inductor")
     try:
-        compiled = torch.compile(getattr(module, method) if method else module)
+        compiled = torch.compile(getattr(module, method) if method else module, backend=backend)
     except Exception as exc:
         raise CheckFailed(f"torch.compile raised {short_error(exc)}") from exc
     batch = ctx.spec["batch_dim"]
@@ -32,4 +33,5 @@ def compile_check(ctx: ModuleContext) -> str:
             scale = float(b.abs().max()) if b.numel() and b.is_floating_point() else 1.0
             if diff > 1e-4 * (1.0 + scale):
                 raise CheckFailed(f"compiled output {j} differs from eager by {fmt(diff)} at {ctx.where(sizes)}")
-    return f"torch.compile matches eager ({', '.join(ctx.where(s) for s in draws)}, float32, eval mode)"
+    where = ", ".join(ctx.where(s) for s in draws)
+    return f"torch.compile (backend {backend}) matches eager ({where}, float32, eval mode)"

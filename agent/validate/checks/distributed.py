@@ -104,8 +104,10 @@ def ddp(message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     work = Path(tempfile.mkdtemp(prefix="ddp-", dir=os.environ.get("TMPDIR")))
     init_file = str(work / "init")
     try:
+        # fork: the ranks inherit the warm imports (torch, Lightning); this process has run no torch op
+        # yet, so no thread pool is forked half-way. They use the CPU only (gloo).
         mp.start_processes(_rank_main, args=(spec, seed, init_file, str(work)), nprocs=WORLD, join=True,
-                           start_method="spawn")
+                           start_method="fork")
     except Exception as exc:  # a rank crashed outright; its report (if any) says more
         crash = short_error(exc, 300)
     else:

@@ -175,4 +175,5 @@ def grad_flow(ctx: ModuleContext) -> str:
         raise CheckFailed(f"{len(bad)} of {len(params)} parameter tensors fail a random loss on the output at "
                           f"{ctx.where(sizes)}: {listed}{more}")
     frozen_note = f"; {len(frozen)} frozen tensor(s) skipped" if frozen else ""
-    return f"all {len(params)} parameter tensors get finite, non-zero gradients at {ctx.where(sizes)}{note}{frozen_note}"
+    return (f"all {len(params)} parameter tensors get finite, non-zero gradients at {ctx.where(sizes)}"
+            f"{note}{frozen_note}")

@@ -76,7 +76,10 @@ def profile(ctx: ModuleContext) -> tuple[str, dict[str, Any]]:
             data["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     except (CheckFailed, Exception) as exc:  # reported, not judged
         raise CheckSkipped(f"could not profile: {exc if isinstance(exc, CheckFailed) else short_error(exc)}") from exc
-    memory = f"peak GPU {data['peak_memory_mb']} MB" if "peak_memory_mb" in data else f"peak RSS {data['peak_rss_mb']} MB"
+    if "peak_memory_mb" in data:
+        memory = f"peak GPU {data['peak_memory_mb']} MB"
+    else:
+        memory = f"peak RSS {data['peak_rss_mb']} MB"
     detail = (f"{data['parameters']:,} params; {data['forward_flops'] / 1e6:.3g} MFLOP forward, "
               f"{data['train_step_flops'] / 1e6:.3g} MFLOP fwd+bwd; {data['forward_ms']} ms forward, "
               f"{data['train_step_ms']} ms fwd+bwd; {memory} ({data['sizes']}, {device})")

@@ -125,7 +125,8 @@ def reference(ctx: ModuleContext) -> str:
     for i, (a, b) in enumerate(zip(got, expected)):
         name = f"output {i}" if len(expected) > 1 else "the output"
         if a.shape != b.shape:
-            raise CheckFailed(f"{name} has shape {tuple(a.shape)}, the reference {tuple(b.shape)} at {ctx.where(sizes)}")
+            raise CheckFailed(f"{name} has shape {tuple(a.shape)}, the reference {tuple(b.shape)} "
+                              f"at {ctx.where(sizes)}")
         if not a.is_floating_point():
             if not torch.equal(a, b):
                 raise CheckFailed(f"{name} differs from the reference at {ctx.where(sizes)}")

@@ -154,7 +154,8 @@ def _check_reload(pl: Any, lit: Any, dm: Any, spec: dict[str, Any], trainer: Any
             torch.manual_seed(0)
             b = flatten(reloaded(**x) if isinstance(x, dict) else reloaded(x))
         except Exception as exc:  # forward may not take the batch as is: the state_dict comparison stands
-            return f"checkpoint reloads with identical tensors (forward on a batch not comparable: {type(exc).__name__})"
+            return ("checkpoint reloads with identical tensors (forward on a batch not comparable: "
+                    f"{type(exc).__name__})")
     for i, (u, v) in enumerate(zip(a, b)):
         diff = max_diff(u, v)
         if diff > 0:
@@ -187,10 +188,13 @@ def smoke_train(message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     except Exception as exc:
         raise CheckFailed(f"trainer.fit raised {short_error(exc)} after {len(recorder.losses)} steps") from exc
     losses = recorder.losses
-    data = {"device": device, "precision": precision, "steps": len(losses), "losses": losses[:: max(1, len(losses) // 20)],
-            "lr_first": recorder.lrs[0] if recorder.lrs else None, "lr_last": recorder.lrs[-1] if recorder.lrs else None}
+    lrs = recorder.lrs
+    data = {"device": device, "precision": precision, "steps": len(losses),
+            "losses": losses[:: max(1, len(losses) // 20)], "lr_first": lrs[0] if lrs else None,
+            "lr_last": lrs[-1] if lrs else None}
     if recorder.missing:
-        listed = ", ".join(recorder.missing[:10]) + (f" (+{len(recorder.missing) - 10} more)" if len(recorder.missing) > 10 else "")
+        missing = recorder.missing
+        listed = ", ".join(missing[:10]) + (f" (+{len(missing) - 10} more)" if len(missing) > 10 else "")
         raise CheckFailed(f"the optimizer misses {len(recorder.missing)} trainable parameter tensor(s): {listed}; "
                           "configure_optimizers should pass self.parameters()")
     if not losses:
@@ -204,7 +208,7 @@ def smoke_train(message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     last = sum(losses[-k:]) / k
     drop = (first - last) / abs(first) if first else 0.0
     target = float(spec["loss_drop"])
-    summary = f"{len(losses)} steps on {device} ({precision}): loss {fmt(first)} -> {fmt(last)} ({drop:+.0%} drop)"
+    summary = f"{len(losses)} steps on {device} ({precision}): loss {fmt(first)} -> {fmt(last)} ({drop:.0%} drop)"
     if last > first - target * abs(first):
         raise CheckFailed(f"{summary}, needs a {target:.0%} drop (means of the first and last {k} steps)"
                           f"{_lr_hint(recorder.lrs)}")
