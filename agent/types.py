@@ -765,3 +765,36 @@ class AblationResult(JsonMixin):
     notes: list[str] = field(default_factory=list)
     environment: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+
+
+@dataclass
+class SweepTrial(JsonMixin):
+    """One trial of ``paper2code sweep`` as the Optuna study holds it."""
+
+    number: int
+    state: str  # COMPLETE, PRUNED, FAIL, RUNNING (Optuna's TrialState names)
+    value: float | None  # the metric's last value (COMPLETE only)
+    params: dict[str, Any]  # as sampled (component choices by the name the user gave)
+    last: float | None = None  # the last reported value (a pruned trial's too)
+    steps: int = 0  # the last step reported
+    seconds: float | None = None
+    error: str = ""
+
+
+@dataclass
+class SweepResult(JsonMixin):
+    """What ``paper2code sweep`` found: the trials of its study and the best of them."""
+
+    implementation: str
+    study: str
+    storage: str  # sqlite:///... (resume by running the same command again)
+    metric: str
+    mode: Literal["min", "max"]
+    space: dict[str, str]  # name -> distribution as written ("loguniform(1e-4,1e-2)")
+    trials: list[SweepTrial]
+    best: SweepTrial | None
+    max_steps: int = 0
+    seed: int = 0
+    notes: list[str] = field(default_factory=list)
+    environment: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0

@@ -155,7 +155,11 @@ def parse_pairs(args: str, usage: str) -> list[tuple[str, str]]:
 
 
 def set_hyperparameters(plan: Plan, pairs: list[tuple[str, str]]) -> tuple[Plan, list[str]]:
-    """A copy of ``plan`` with the hyperparameters set; also one line per change ("d_model: 512 -> 64")."""
+    """A copy of ``plan`` with the hyperparameters set; also one line per change ("d_model: 512 -> 64").
+
+    Raises:
+        UserError: an unknown name, a value of the wrong kind or out of range, or nothing to change.
+    """
     new = copy.deepcopy(plan)
     defaults = _catalog_defaults(plan)
     lines = []
@@ -164,6 +168,10 @@ def set_hyperparameters(plan: Plan, pairs: list[tuple[str, str]]) -> tuple[Plan,
         old = new.hyperparameters.get(name)
         reference = old.value if old is not None else defaults.get(name)
         value = _typed(name, parse_value(raw), reference)
+        if old is not None and old.value == value and type(old.value) is type(value):
+            if len(pairs) == 1:
+                raise UserError(f"{name} is already {value!r} ({old.source}: {old.evidence[:120]})")
+            continue
         was = f"the paper's value: {old.value!r}" if old is not None and old.source == "paper" else (
             f"was {old.value!r}" if old is not None else "not set before")
         alternatives = list(old.alternatives) if old is not None else []
@@ -173,7 +181,26 @@ def set_hyperparameters(plan: Plan, pairs: list[tuple[str, str]]) -> tuple[Plan,
             value=value, source="assumed", evidence=f"{SET_IN_CHAT}: {name}={value!r} ({was})", section=None,
             symbol=old.symbol if old is not None else None, alternatives=alternatives)
         lines.append(f"{name}: {old.value if old is not None else '(unset)'!r} -> {value!r}")
+    if not lines:
+        raise UserError("nothing to change: every value is already set")
     return new, lines
+
+
+def config_notes(config_yaml: str, plan: Plan, names: list[str]) -> list[str]:
+    """Why config.yaml shows another value than the plan's for ``names`` (its comment), one line each."""
+    notes = []
+    for name in names:
+        match = re.search(rf"(?m)^\s+{re.escape(name)}: (\S+)(?:\s+#\s*(.*))?$", config_yaml)
+        planned = plan.hyperparameters.get(name)
+        if match is None or planned is None:
+            continue
+        try:
+            shown = parse_value(match.group(1))
+        except UserError:
+            continue
+        if shown != planned.value:
+            notes.append(f"config.yaml keeps {name}: {match.group(1)} ({match.group(2) or 'no reason given'})")
+    return notes
 
 
 # --------------------------------------------------------------------------------------------- swap

@@ -187,7 +187,8 @@ def set_command(session: ChatSession, args: str) -> Result:
     pairs = parse_pairs(args, "/set NAME=VALUE")
     new_plan, lines = set_hyperparameters(session.plan, pairs)
     request = "/set " + " ".join(f"{n}={v}" for n, v in pairs)
-    outcome = land_plan(session, new_plan, request, lines)
+    names = [line.split(":", 1)[0] for line in lines]
+    outcome = land_plan(session, new_plan, request, lines, names)
     return Result(("committed: " if outcome.committed else "not committed: ") + "; ".join(lines), outcome.sha)
 
 
@@ -243,13 +244,18 @@ def history_command(session: ChatSession, args: str) -> Result:
 
 @command("cost", "/cost", "tokens and dollars the model spent in this folder's chats")
 def cost_command(session: ChatSession, args: str) -> Result:
-    ledger = session.ledger
-    if not ledger.calls:
-        session.say("no LLM calls in this folder's chats" + (" (--llm offline)" if session.llm_kind == "offline"
-                                                              else ""))
-        return Result("no LLM calls")
-    session.console.print(Text(ledger.summary()), soft_wrap=True)
-    return Result(f"{len(ledger.calls)} calls, ${ledger.total.cost_usd:.4f}")
+    ledger, earlier = session.ledger, session.earlier_ledger
+    if ledger.calls:
+        session.say("this chat:", "bold")
+        session.console.print(Text(ledger.summary()), soft_wrap=True)
+    else:
+        session.say("no LLM calls in this chat" + (" (--llm offline)" if session.llm_kind == "offline" else ""))
+    if earlier.calls:
+        total = earlier.total
+        session.say(f"earlier chats in this folder: {len(earlier.calls)} calls, {total.input_tokens} input and "
+                    f"{total.output_tokens} output tokens, ${total.cost_usd:.4f}")
+    both = ledger.total.cost_usd + earlier.total.cost_usd
+    return Result(f"{len(ledger.calls)} calls in this chat (${ledger.total.cost_usd:.4f}); all chats ${both:.4f}")
 
 
 @command("quit", "/quit", "leave (Ctrl-D too)")

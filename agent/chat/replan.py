@@ -12,8 +12,11 @@ from agent.chat.session import ChatSession, Outcome
 from agent.types import Plan
 
 
-def land_plan(session: ChatSession, new_plan: Plan, request: str, lines: list[str]) -> Outcome:
-    """Render ``new_plan`` into the session's folder and land it as one commit naming ``request``."""
+def land_plan(session: ChatSession, new_plan: Plan, request: str, lines: list[str],
+              names: list[str] | None = None) -> Outcome:
+    """Render ``new_plan`` into the session's folder and land it as one commit naming ``request``;
+    ``names``: hyperparameters set, whose value config.yaml should now show."""
+    from agent.chat.changes import config_notes
     from agent.draft.project import render_files
 
     session.commit_hand_edits()
@@ -24,6 +27,8 @@ def land_plan(session: ChatSession, new_plan: Plan, request: str, lines: list[st
     updates = plan_updates(session.folder, base, fresh)
     for line in lines:
         session.say(f"  {line}")
+    for note in config_notes(fresh.get("config.yaml", ""), new_plan, names or []):
+        session.say(f"  note: {note}", "yellow")
     if set(updates) <= {"plan.json"} and updates:
         session.say("  (recorded in plan.json; no generated file uses this setting)", "dim")
     snapshot = Snapshot(session.folder)

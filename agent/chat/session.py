@@ -79,8 +79,11 @@ class ChatSession:
         self.repo = GitRepo(self.folder)
         self.transcript = Transcript(self.folder)
         self._ledger: Any = None
+        self._earlier: Any = None
         self._provider: Any = None
         self.llm_turns = 0
+        if self.llm_kind != "offline":
+            self.provider_and_config()  # a missing key or a bad model spec is bad input: refuse now
 
     # ------------------------------------------------------------------ state
 
@@ -113,15 +116,25 @@ class ChatSession:
 
     @property
     def ledger(self) -> Any:
+        """This chat's LLM calls (the cost limit applies to them)."""
         if self._ledger is None:
+            from agent.llm import UsageLedger
+
+            self._ledger = UsageLedger()
+        return self._ledger
+
+    @property
+    def earlier_ledger(self) -> Any:
+        """The LLM calls of earlier chats in this folder."""
+        if self._earlier is None:
             from agent.llm import UsageLedger
 
             path = self.folder / USAGE_FILE
             try:
-                self._ledger = UsageLedger.load(path) if path.is_file() else UsageLedger()
+                self._earlier = UsageLedger.load(path) if path.is_file() else UsageLedger()
             except (OSError, ValueError, KeyError, TypeError):
-                self._ledger = UsageLedger()  # a damaged private ledger starts afresh
-        return self._ledger
+                self._earlier = UsageLedger()  # a damaged private ledger starts afresh
+        return self._earlier
 
     def provider_and_config(self) -> tuple[Any, Any]:
         """The model of ``--llm`` (built once, metered into the ledger) and the LLM settings."""
@@ -137,8 +150,11 @@ class ChatSession:
         return self._provider
 
     def save_ledger(self) -> None:
+        """Save every chat's calls (earlier ones first) in ``.paper2code/chat_usage.json``."""
         if self._ledger is not None and self._ledger.calls:
-            self._ledger.save(self.folder / USAGE_FILE)
+            from agent.llm import UsageLedger
+
+            UsageLedger(calls=self.earlier_ledger.calls + self._ledger.calls).save(self.folder / USAGE_FILE)
 
     def files(self) -> list[str]:
         """The project's files (relative, sorted), private folders and caches left out."""
@@ -233,14 +249,20 @@ class ChatSession:
         return "".join(parts)
 
     def land(self, snapshot: Snapshot, message: str) -> Outcome:
-        """Validate what ``snapshot`` saw change; commit it when the checks pass, else roll it back."""
-        changed, report = self.check(snapshot)
-        if not changed:
-            self.say("nothing changed")
-            return Outcome(None, [])
-        assert report is not None
-        if not report.passed:
-            path = self.reject(snapshot, f"validation failed ({render.verdict(report)})")
-            return Outcome(None, changed, report, path)
-        self.reload()
-        return Outcome(self.commit(message), changed, report)
+        """Validate what ``snapshot`` saw change; commit it when the checks pass, else roll it back.
+        An error or Ctrl-C before the commit rolls the change back too: nothing half-done stays."""
+        try:
+            changed, report = self.check(snapshot)
+            if not changed:
+                self.say("nothing changed")
+                return Outcome(None, [])
+            assert report is not None
+            if not report.passed:
+                path = self.reject(snapshot, f"validation failed ({render.verdict(report)})")
+                return Outcome(None, changed, report, path)
+            self.reload()
+            return Outcome(self.commit(message), changed, report)
+        except BaseException:
+            if snapshot.changed() and self.repo.is_dirty():
+                self.reject(snapshot, "the change did not finish")
+            raise

@@ -157,10 +157,23 @@ def _notes(plan: Plan, wiring: Wiring, settings: Settings, link_notes: list[str]
             label = f"eq. ({eq.number})" if eq.number else "an unnumbered equation"
             why = f": {eq.note}" if eq.note else ""
             not_implemented.append(f"{label} `{quote(eq.latex, 90)}`{why}")
+    used = {v.name for v in settings.model + settings.training + settings.data + settings.trainer}
+    used |= {v.name for _, v in settings.nested}
+    if any(v.name == "gradient_clip_val" for v in settings.trainer):
+        used.add("grad_clip")
+    derived = {"d_k", "d_v", "head_dim"} if "num_heads" in used else set()
+    for name, hp in sorted(plan.hyperparameters.items()):
+        if name in used or hp.source != "paper":
+            continue
+        if name in derived:
+            continue  # d_model / num_heads gives the head size
+        not_implemented.append(f"the paper's {name} = {hp.value} is not used by this implementation "
+                               f"(\"{quote(hp.evidence, 100)}\")")
     return {
         "assumed_components": [f"{c.slot}: {c.component} ({quote(c.evidence)})" for c in assumed_components],
         "deviations": deviations,
-        "not_implemented": not_implemented + list(plan.ambiguities),
+        "not_implemented": not_implemented,
+        "ambiguities": list(plan.ambiguities),
         "links": link_notes,
     }
 

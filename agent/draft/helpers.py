@@ -108,7 +108,7 @@ def module_context(ctx: Context) -> dict[str, Any]:
     code_imports = ctx.training_code.imports if ctx.training_code else []
     local = [f"from {ctx.package}.model import Config, {ctx.spec.wrapper}"]
     if family == "seq2seq":
-        local.insert(0, f"from {ctx.package}.data import PAD")
+        local.insert(0, f"from {ctx.package}.data import BOS, PAD")
 
     def criterion(logits: str, target: str, ignore: str | None) -> str:
         if loss is not None:

@@ -28,13 +28,14 @@ class LinkTest:
     component: str
 
 
-def _call(fn: str, args: dict[str, str], indent: int = 4) -> str:
+def _call(fn: CompiledFunction, args: dict[str, str], indent: int = 4) -> str:
     """``equations.fn(a=..., b=...)``, one argument a line when it would pass ~100 columns."""
-    one_line = f"equations.{fn}(" + ", ".join(f"{k}={v}" for k, v in args.items()) + ")"
+    one_line = f"equations.{fn.name}(" + ", ".join(f"{k}={v}" for k, v in args.items()) + ")" + fn.select
     if len(one_line) + indent + 10 <= 100:
         return one_line
     pad = " " * (indent + 4)
-    return f"equations.{fn}(\n" + "".join(f"{pad}{k}={v},\n" for k, v in args.items()) + " " * indent + ")"
+    return (f"equations.{fn.name}(\n" + "".join(f"{pad}{k}={v},\n" for k, v in args.items()) + " " * indent + ")"
+            + fn.select)
 
 
 def _attention(fn: CompiledFunction, symbol: str, grouped: bool) -> str | None:
@@ -66,7 +67,7 @@ def _attention(fn: CompiledFunction, symbol: str, grouped: bool) -> str | None:
                      'torch.ones(5, 5, dtype=torch.bool).triu(1), float("-inf"))')
         args["M"] = "mask"
     lines += [
-        f"    heads = {_call(fn.name, args)}",
+        f"    heads = {_call(fn, args)}",
         '    out = module.to_out(rearrange(heads, "b h n d -> b n (h d)"))',
         "    torch.testing.assert_close(out, module(x))",
     ]
@@ -91,7 +92,7 @@ def _relu_ffn(fn: CompiledFunction, symbol: str) -> str | None:
         f"    module = {symbol}(d_model=16, d_ff=32, dropout=0.0).double().eval()",
         "    randomize_(module)",
         "    x = torch.randn(3, 5, 16, dtype=torch.float64)",
-        f"    actual = {_call(fn.name, args)}",
+        f"    actual = {_call(fn, args)}",
         "    torch.testing.assert_close(actual, module(x))",
     ])
 
@@ -105,7 +106,7 @@ def _glu_ffn(fn: CompiledFunction, symbol: str) -> str | None:
         f"    module = {symbol}(d_model=16, d_ff=24, dropout=0.0).double().eval()",
         "    randomize_(module)",
         "    x = torch.randn(3, 5, 16, dtype=torch.float64)",
-        f"    actual = {_call(fn.name, args)}",
+        f"    actual = {_call(fn, args)}",
         "    torch.testing.assert_close(actual, module(x))",
     ])
 
@@ -141,7 +142,7 @@ def _norm(fn: CompiledFunction, symbol: str, bias: str | None) -> str | None:
         "    randomize_(module)",
         "    rows = torch.randn(15, 16, dtype=torch.float64)  # the equation normalises one vector x",
         "    actual = torch.stack([",
-        f"        {_call(fn.name, args, 8)}",
+        f"        {_call(fn, args, 8)}",
         "        for row in rows",
         "    ])",
         "    torch.testing.assert_close(actual, module(rows))",
@@ -167,7 +168,7 @@ def _dyt(fn: CompiledFunction, symbol: str) -> str | None:
         f"    module = {symbol}(d_model=16).double().eval()",
         "    randomize_(module)",
         "    x = torch.randn(3, 5, 16, dtype=torch.float64)",
-        f"    actual = {_call(fn.name, args)}",
+        f"    actual = {_call(fn, args)}",
         "    torch.testing.assert_close(actual, module(x))",
     ])
 
@@ -185,7 +186,7 @@ def _noam(fn: CompiledFunction, symbol: str) -> str | None:
         "",
         "    for step in (0, 1, 5, 9, 10, 11, 50, 500):",
         f"        expected = {symbol}(step, d_model=16, warmup_steps=10)",
-        f"        actual = float({_call(fn.name, args, 8)})",
+        f"        actual = float({_call(fn, args, 8)})",
         "        assert abs(actual - expected) <= 1e-12 * max(1.0, expected)",
     ])
 
@@ -205,7 +206,7 @@ def _diff_attention(fn: CompiledFunction, symbol: str) -> str | None:
         "    lam = (torch.exp(torch.dot(module.lambda_q1, module.lambda_k1))",
         "           - torch.exp(torch.dot(module.lambda_q2, module.lambda_k2)) + module.lambda_init)",
         "    per_head = [",
-        f"        {_call(fn.name, ordered, 8)}",
+        f"        {_call(fn, ordered, 8)}",
         "        for i in range(2)",
         "    ]",
         "    heads = torch.stack(per_head)  # (h, n, 2d)",
@@ -249,6 +250,11 @@ def link_tests(functions: list[CompiledFunction], components: dict[str, str],
                          "component implements it")
             continue
         binding = BINDINGS.get(name)
+        if len(fn.outputs) > 1:  # a system of equations: test the output named like the component
+            keys = {name.replace("_", ""), components[name].lower()}
+            index = next((i for i, out in enumerate(fn.outputs) if any(k in out.lower() for k in keys)), None)
+            fn.select = f"[{index}]" if index is not None else ""
+            binding = binding if index is not None else None
         body = binding(fn, components[name]) if binding else None
         if body is None:
             notes.append(f"{label} ({fn.name}) is implemented by {name}; its arguments "

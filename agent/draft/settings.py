@@ -234,13 +234,18 @@ def _tiny_training(spec: FamilySpec, training: list[Value], tiny: dict[str, Any]
 def _data(spec: FamilySpec, model: list[Value], plan: Plan) -> tuple[list[Value], list[str], dict[str, Any]]:
     reasons = {
         "seq_len": "synthetic task: sequence length of the smoke data",
-        "batch_size": "synthetic task: a CPU-sized batch (the paper's batch is for its real data)",
+        "batch_size": "a CPU-sized batch for the synthetic task (the paper's batch size is for its data and hardware)",
         "num_batches": "synthetic task: batches per epoch, drawn once from the seed",
         "branching": "synthetic grammar: successors allowed after each token",
         "seed": "synthetic task: the data is a deterministic function of this seed",
     }
     data = [Value(k, v, kind_of(v), "assumed", reasons.get(k, "synthetic task setting"))
             for k, v in spec.data_paper.items()]
+    paper_batch = plan.hyperparameters.get("batch_size")
+    if paper_batch is not None and paper_batch.source == "paper":
+        for value in data:
+            if value.name == "batch_size":
+                value.evidence += f"; the paper's: {paper_batch.value} ({paper_batch.evidence})"
     limit = next((v.value for v in model if v.name == "max_seq_len"), None)
     for value in data:
         if value.name == "seq_len" and isinstance(limit, int) and value.value > limit - 2:

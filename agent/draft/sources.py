@@ -16,7 +16,7 @@ import logging
 import re
 import textwrap
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from agent.catalog import get
 from agent.catalog.registry import components_dir
@@ -38,6 +38,8 @@ class CompiledFunction:
     implemented_by: str | None
     section: str | None
     source: str  # the function definition (no imports)
+    outputs: list[str] = field(default_factory=list)  # names of the returned values (a system returns several)
+    select: str = ""  # subscript picking one output of a system ("[4]"), set when a test links it
 
 
 def _stem(component: Component) -> str:
@@ -121,6 +123,15 @@ def _function_inputs(source: str, name: str) -> list[str]:
     return [a.arg for a in node.args.args + node.args.kwonlyargs]
 
 
+def _outputs(source: str, name: str) -> list[str]:
+    """The names the docstring's Returns section gives the function's outputs."""
+    tree = ast.parse(source)
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+    doc = ast.get_docstring(node) or ""
+    section = doc.split("Returns:", 1)[1] if "Returns:" in doc else ""
+    return re.findall(r"^\s+(\w+):", section, flags=re.M)
+
+
 def _label(eq: PlannedEquation) -> str:
     if eq.number:
         return f"Eq. ({eq.number}) of the paper"
@@ -180,7 +191,7 @@ def compiled_functions(equations: list[PlannedEquation]) -> tuple[list[CompiledF
             body = f"# {_label(eq)}\n{body}"
         imports += file_imports
         functions.append(CompiledFunction(name, _function_inputs(body, name), eq.number, eq.latex, eq.role,
-                                          eq.implemented_by, eq.section, body))
+                                          eq.implemented_by, eq.section, body, _outputs(body, name)))
     return functions, imports
 
 

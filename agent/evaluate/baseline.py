@@ -16,8 +16,9 @@ from typing import Any
 
 from agent.errors import UserError
 
-# which stage measures a metric (a run with --stages leaves the others unmeasured)
-METRIC_STAGE = {"components": "plan", "hyperparameters": "plan", "validation": "validate", "hidden_tests": "hidden"}
+# the stage a metric needs to be comparable (a run with --stages leaves the others out). Hyperparameters are
+# judged on what the drafted code runs with, so a plan-only run reports the plan's but does not compare them.
+METRIC_STAGE = {"components": "plan", "hyperparameters": "draft", "validation": "validate", "hidden_tests": "hidden"}
 
 
 @dataclass

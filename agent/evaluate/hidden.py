@@ -46,7 +46,8 @@ def run_hidden_tests(project: str | Path, tests: list[str | Path], *, timeout_s:
         for test in tests:
             shutil.copyfile(test, hidden / Path(test).name)
         report = hidden / "report.xml"
-        argv = python_command("-m", "pytest", "-q", "-c", f"{HIDDEN_DIR}/pytest.ini", "--rootdir", HIDDEN_DIR,
+        argv = python_command("-m", "pytest", "-q", "--continue-on-collection-errors", "-c", f"{HIDDEN_DIR}/pytest.ini",
+                              "--rootdir", HIDDEN_DIR,
                               f"--junitxml={HIDDEN_DIR}/report.xml", "-p", "no:cacheprovider", HIDDEN_DIR)
         result = run_sandboxed(argv, scratch, timeout_s=timeout_s, memory_mb=memory_mb)
         outcome = _read_junit(report, expected_files=[Path(t).name for t in tests])

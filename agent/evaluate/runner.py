@@ -83,8 +83,12 @@ def run_suite(
 
     stages = stages or list(STAGES)
     kind, _ = parse_spec(llm)
-    if kind != OFFLINE and "draft" not in stages:
-        raise UserError("an LLM plans and drafts in one run: --stages must include draft with --llm " + llm)
+    if kind != OFFLINE:
+        if "draft" not in stages:
+            raise UserError("an LLM plans and drafts in one run: --stages must include draft with --llm " + llm)
+        from agent.llm import get_provider, load_config
+
+        get_provider(llm, config=load_config(None))  # a missing key or script is bad input, not a failed case
     selected = suite.cases
     if cases:
         unknown = [c for c in cases if c not in {x.id for x in suite.cases}]

@@ -85,33 +85,37 @@ def manifest_components(folder: Path) -> set[str]:
     return found - {""}
 
 
-def config_values(folder: Path) -> dict[str, Any]:
-    """Every scalar setting of ``config.yaml``, by key, from any section (``model.d_model`` -> ``d_model``;
-    the first section that sets a key wins)."""
+def config_values(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The scalar settings of ``config.yaml``: (those of its ``model`` and ``trainer`` sections, which the
+    LightningModule and the Trainer run with; every other one, e.g. the synthetic data's), by key
+    (``model.d_model`` -> ``d_model``; the first setting of a key wins)."""
     path = folder / "config.yaml"
     try:
         import yaml
 
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, ImportError):
-        return {}
+    except (OSError, ImportError):
+        return {}, {}
     except Exception:  # yaml.YAMLError: a model may write anything
-        return {}
-    values: dict[str, Any] = {}
+        return {}, {}
 
-    def walk(node: Any) -> None:
+    def flat(node: Any, into: dict[str, Any]) -> dict[str, Any]:
         if isinstance(node, dict):
             for key, value in node.items():
                 if isinstance(value, (dict, list)):
-                    walk(value)
+                    flat(value, into)
                 else:
-                    values.setdefault(str(key), value)
+                    into.setdefault(str(key), value)
         elif isinstance(node, list):
             for item in node:
-                walk(item)
+                flat(item, into)
+        return into
 
-    walk(data)
-    return values
+    if not isinstance(data, dict):
+        return {}, flat(data, {})
+    run = flat([data.get("model"), data.get("trainer")], {})
+    other = flat({k: v for k, v in data.items() if k not in ("model", "trainer")}, {})
+    return run, other
 
 
 def implementation_choices(folder: Path, *, trust_plan: bool) -> tuple[set[str], dict[str, Any]]:
@@ -119,20 +123,22 @@ def implementation_choices(folder: Path, *, trust_plan: bool) -> tuple[set[str],
 
     Args:
         folder: the generated implementation.
-        trust_plan: read plan.json too (true for the offline generator, which drafts its plan exactly;
-            an LLM run's plan.json is only the hint it was given, so its own files decide).
+        trust_plan: read plan.json too (true for the offline generator, which drafts its plan: the plan
+            fills in what config.yaml does not set, e.g. head_dim); an LLM run's plan.json is only the
+            hint it was given, so its own files decide. Either way the settings the model and trainer
+            run with (config.yaml's model and trainer sections) win.
     """
     components = manifest_components(folder)
-    hyperparameters = config_values(folder)
+    run, other = config_values(folder)
+    planned_values: dict[str, Any] = {}
     plan_path = folder / "plan.json"
     if trust_plan and plan_path.is_file():
         try:
-            planned, values = plan_choices(json.loads(plan_path.read_text(encoding="utf-8")))
+            planned, planned_values = plan_choices(json.loads(plan_path.read_text(encoding="utf-8")))
         except (OSError, ValueError):
-            planned, values = set(), {}
+            planned = set()
         components |= planned
-        hyperparameters = {**hyperparameters, **values}
-    return components, hyperparameters
+    return components, {**other, **planned_values, **run}
 
 
 def score_choices(score: CaseScore, expected_components: list[str], expected_hyperparameters: dict[str, Any],

@@ -30,7 +30,7 @@ COMPONENT_ALIASES = {
     "ls": "label_smoothed_cross_entropy", "ce": "label_smoothed_cross_entropy",
 }
 RESERVED = {"seed": "use --seeds", "seeds": "use --seeds", "max_steps": "use --max-steps"}
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
 
 def _norm(text: str) -> str:
@@ -106,7 +106,7 @@ def resolve_component(slot: str, value: str) -> str:
     raise UserError(f"no catalog component {raw!r} fills the slot {slot!r}; choose from {', '.join(candidates)}")
 
 
-def _split_levels(text: str) -> list[str]:
+def split_levels(text: str) -> list[str]:
     """Levels separated by commas, commas inside parentheses or quotes kept."""
     levels, depth, quote, current = [], 0, "", ""
     for ch in text:
@@ -142,11 +142,11 @@ def parse_factor(spec: str, plan_slots: Iterable[str] | None) -> ExperimentFacto
     name = name.strip()
     if not sep or not name or not rest.strip():
         raise UserError(f"--factor {spec!r}: expected NAME=LEVEL,LEVEL (e.g. norm=layernorm,rmsnorm)")
-    if not _IDENT.match(name):
+    if not IDENT.match(name):
         raise UserError(f"--factor {spec!r}: {name!r} is not a valid factor name")
     if name in RESERVED:
         raise UserError(f"--factor {name}: not a factor ({RESERVED[name]})")
-    labels = _split_levels(rest)
+    labels = split_levels(rest)
     if any(not label for label in labels):
         raise UserError(f"--factor {spec!r}: an empty level")
     if len(labels) < 2:
@@ -176,7 +176,7 @@ def parse_sets(specs: Iterable[str]) -> dict[str, Any]:
     for spec in specs:
         name, sep, value = spec.partition("=")
         name = name.strip()
-        if not sep or not _IDENT.match(name) or not value.strip():
+        if not sep or not IDENT.match(name) or not value.strip():
             raise UserError(f"--set {spec!r}: expected NAME=VALUE (e.g. learning_rate=1e-3)")
         if name in RESERVED:
             raise UserError(f"--set {name}: {RESERVED[name]}")

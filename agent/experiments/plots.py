@@ -85,7 +85,8 @@ def plot_means(result: AblationResult, path: Path) -> Path:
     ax.set_xticklabels([s.cell.replace(" ", "\n") for s in stats], fontsize=8)
     ax.set_ylabel(f"final {result.metric}")
     ax.set_ylim(bottom - 0.25 * span, top + 0.2 * span)
-    ax.set_title(f"final {result.metric}: mean and 95% t-interval; * = significant vs baseline (hatched)")
+    ax.set_title(f"final {result.metric}: mean and 95% t-interval\n* = significant against the baseline (hatched), "
+                 f"Holm-corrected Welch test, alpha = {result.alpha:g}", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
@@ -97,8 +98,9 @@ def plot_history(trials: list[dict[str, Any]], metric: str, mode: str, path: Pat
     """A sweep's optimisation history: each finished trial's value, pruned trials' last values, best so far."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
-    done = [t for t in trials if t["state"] == "COMPLETE" and t["value"] is not None]
-    pruned = [t for t in trials if t["state"] == "PRUNED" and t.get("last") is not None]
+    finite = [t for t in trials if t["state"] != "COMPLETE" or (t["value"] is not None and np.isfinite(t["value"]))]
+    done = [t for t in finite if t["state"] == "COMPLETE"]
+    pruned = [t for t in finite if t["state"] == "PRUNED" and t.get("last") is not None and np.isfinite(t["last"])]
     if done:
         ax.scatter([t["number"] for t in done], [t["value"] for t in done], color=_color(0), label="complete", zorder=3)
         best, xs, ys = None, [], []
@@ -107,6 +109,10 @@ def plot_history(trials: list[dict[str, Any]], metric: str, mode: str, path: Pat
                 best = t["value"]
             xs.append(t["number"])
             ys.append(best)
+        last = max(t["number"] for t in trials)
+        if xs[-1] < last:
+            xs.append(last)
+            ys.append(best)
         ax.step(xs, ys, where="post", color=_color(1), label="best so far")
     if pruned:
         ax.scatter([t["number"] for t in pruned], [t["last"] for t in pruned], marker="x", color=_color(7),
@@ -114,6 +120,9 @@ def plot_history(trials: list[dict[str, Any]], metric: str, mode: str, path: Pat
     values = [t["value"] for t in done] + [t["last"] for t in pruned]
     if values and min(values) > 0 and max(values) / min(values) > 50:
         ax.set_yscale("log")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("trial")
     ax.set_ylabel(metric)
     ax.set_title(f"optimisation history ({'lower' if mode == 'min' else 'higher'} is better)")

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from agent.types import AblationResult, CellStats, Comparison
+from agent.types import AblationResult, Comparison, SweepResult
 
 
 def num(x: float | None, digits: int = 4) -> str:
@@ -182,6 +182,74 @@ def write_ablation(result: AblationResult, out: Path, *, plots: bool = True) -> 
     return paths
 
 
-def stats_rows(stats: list[CellStats]) -> list[dict[str, Any]]:
-    """Per-cell numbers for the terminal table."""
-    return [{"cell": s.cell, "n": s.n, "mean": s.mean, "std": s.std, "ci_t": s.ci_t} for s in stats]
+def _param_text(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def render_sweep_markdown(result: SweepResult, plot: str | None) -> str:
+    counts: dict[str, int] = {}
+    for t in result.trials:
+        counts[t.state] = counts.get(t.state, 0) + 1
+    env = result.environment
+    commit = env.get("git_commit")
+    lines = [
+        f"# Sweep of {Path(result.implementation).name}", "",
+        f"- implementation: `{result.implementation}` (git commit: {commit[:12] if commit else 'not in git'})",
+        f"- study `{result.study}` in `{result.storage}` (run the same command again to resume or extend it)",
+        f"- metric: `{result.metric}` ({'lower' if result.mode == 'min' else 'higher'} is better), its last value "
+        f"after {result.max_steps} steps, training seed {result.seed}",
+        "- search space: " + "; ".join(f"{k} = {v}" for k, v in result.space.items()),
+        "- sampler: TPE; pruner: median (a trial whose metric is worse than the median of earlier trials at the "
+        "same step is stopped)",
+        "- trials: " + ", ".join(f"{n} {state.lower()}" for state, n in sorted(counts.items())),
+        f"- environment: optuna {env.get('optuna', '?')}; {env.get('jobs', '?')} trials at once; "
+        f"{result.seconds:.0f}s wall this invocation", "",
+    ]
+    if result.best is not None:
+        params = ", ".join(f"{k} = {_param_text(v)}" for k, v in result.best.params.items())
+        lines += ["## Best", "", f"Trial {result.best.number}: {result.metric} = {num(result.best.value, 6)} with "
+                  f"{params}.", ""]
+    else:
+        lines += ["## Best", "", "No trial finished.", ""]
+    if plot:
+        lines += ["## Optimisation history", "", f"![optimisation history]({plot})", ""]
+    names = list(result.space)
+    lines += ["## Trials", "", "| trial | state | " + " | ".join(names) + " | value | last reported | steps | seconds "
+              "| note |", "|---|---|" + "---|" * len(names) + "---|---|---|---|---|"]
+    for t in result.trials:
+        cells = " | ".join(_param_text(t.params.get(n, "–")) for n in names)
+        note = " ".join(t.error.split())[:120].replace("|", "\\|")
+        seconds = f"{t.seconds:.1f}" if t.seconds is not None else "–"
+        lines.append(f"| {t.number} | {t.state.lower()} | {cells} | {num(t.value, 6)} | {num(t.last, 6)} | "
+                     f"{t.steps} | {seconds} | {note} |")
+    if result.notes:
+        lines += ["", "## Notes", "", *[f"- {n}" for n in result.notes]]
+    return "\n".join(lines) + "\n"
+
+
+def write_sweep(result: SweepResult, out: Path, *, plots: bool = True) -> dict[str, Path]:
+    """Write sweep.md, trials.csv, sweep.json and plots/history.png into ``out``; return them by name."""
+    from agent.experiments import plots as plot_lib
+
+    out = Path(out)
+    paths: dict[str, Path] = {}
+    plot = None
+    if plots and any(t.state in ("COMPLETE", "PRUNED") for t in result.trials):
+        (out / "plots").mkdir(parents=True, exist_ok=True)
+        paths["history"] = plot_lib.plot_history([t.to_dict() for t in result.trials], result.metric, result.mode,
+                                                 out / "plots" / "history.png")
+        plot = "plots/history.png"
+    paths["csv"] = out / "trials.csv"
+    names = list(result.space)
+    with open(paths["csv"], "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["trial", "state", *names, "value", "last", "steps", "seconds", "error"])
+        for t in result.trials:
+            writer.writerow([t.number, t.state, *[t.params.get(n, "") for n in names],
+                             "" if t.value is None else repr(t.value), "" if t.last is None else repr(t.last),
+                             t.steps, t.seconds if t.seconds is not None else "", t.error])
+    paths["json"] = out / "sweep.json"
+    _write_text(paths["json"], json.dumps(result.to_dict(), indent=1, sort_keys=True, default=str) + "\n")
+    paths["report"] = out / "sweep.md"
+    _write_text(paths["report"], render_sweep_markdown(result, plot))
+    return paths

@@ -210,6 +210,10 @@ class Runner:
             for item in active:
                 item.child.kill()
                 shutil.rmtree(item.run_dir, ignore_errors=True)
+            try:
+                self.scratch.rmdir()  # only when empty
+            except OSError:
+                pass
 
     # -- one run ---------------------------------------------------------------------------------
     def _start(self, request: RunRequest) -> _Active:

@@ -69,13 +69,14 @@ def accepted(cls: type) -> tuple[set[str], bool]:
 
 def route(spec: dict[str, Any], module_cls: type, data_cls: type) -> tuple[dict[str, Any], dict[str, Any]]:
     """The module's and the datamodule's arguments: the manifest's, then the run's overrides, each given
-    to the class that takes it (the module first). ``max_steps`` follows the run when the module takes it."""
+    to the class that takes it (the module first). A module's ``max_steps`` (a schedule's horizon) follows the
+    run's length unless the manifest sets it."""
     init, data_init = dict(spec["init"]), dict(spec["datamodule_init"])
     module_names, module_any = accepted(module_cls)
     data_names, _ = accepted(data_cls)
     overrides = dict(spec.get("overrides") or {})
-    if "max_steps" in module_names and "max_steps" not in overrides:
-        overrides["max_steps"] = int(spec["max_steps"])  # the schedule's horizon is the run's length
+    if "max_steps" in module_names and "max_steps" not in overrides and "max_steps" not in init:
+        overrides["max_steps"] = int(spec["max_steps"])  # the schedule's horizon: the run's length
     for name, value in overrides.items():
         if name in module_names or (name in init and module_any):
             init[name] = value

@@ -89,7 +89,7 @@ class Line:
     spans: list[Span]
     page: int  # 0-based
     col: int  # 0 (single or left column), 1 (right column), -1 (crosses the gutter)
-    kind: str = "body"  # body, heading, caption, equation, table, figure, footnote, front
+    kind: str = "body"  # body, heading, caption, equation, table, figure, algorithm, footnote, front
 
     @cached_property
     def x0(self) -> float:

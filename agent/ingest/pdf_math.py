@@ -90,19 +90,21 @@ def math_density(spans: list[Span]) -> float:
     return math / total if total else 0.0
 
 
-def operator_names(spans: list[Span]) -> set[int]:
-    """Indices (in :func:`text_words` order) of text-font words that are parts of a formula.
+def text_words(spans: list[Span]) -> list[tuple[str, bool]]:
+    """Words of three or more letters set in a text (not a math) font, left to right, each with
+    whether it is an operator name of a formula rather than a word of a sentence.
 
     Operator names of a display formula ("Concat(head_1, ..., head_h)", "= Attention(",
-    "lrate = ...", "step^{-0.5}", the "model" of d_model) are set in the text font, like prose;
-    they are told apart by what touches them: a bracket or a script right after the word with no
-    space, a relation or binary operator next to it, or being a script itself.
+    "lrate = ...", "step^{-0.5}") are set in the text font, like prose; they are told apart by
+    what touches them: a bracket or a script right after the word with no space between, or a
+    relation or binary operator next to it (scripts skipped). Words in script-size spans (the
+    "model" of d_model) are never taken for operator names.
     """
     sizes = [s.size for s in spans if s.text.strip()]
     if not sizes:
-        return set()
+        return []
     main = max(sizes)
-    # (token, span, space before it, small: script size)
+    # (token, span, whether a space precedes it, script size)
     tokens: list[tuple[str, Span, bool, bool]] = []
     prev: Span | None = None
     for s in spans:
@@ -113,40 +115,30 @@ def operator_names(spans: list[Span]) -> set[int]:
             space = before[-1:].isspace() if before.strip() else (spaced or before[:1].isspace())
             tokens.append((m.group(0), s, space, s.size < 0.8 * main))
         prev = s if prev is None or s.x1 > prev.x1 else prev
-    out: set[int] = set()
-    n = -1
+    words: list[tuple[str, bool]] = []
     for k, (tok, span, _, small) in enumerate(tokens):
         if span.math or len(tok) < 3 or not tok.isalpha():
             continue
-        n += 1
         if small:
-            continue  # a script word (the "model" of d_model) counts as before
+            words.append((tok, False))
+            continue
         nxt = tokens[k + 1] if k + 1 < len(tokens) else None
+        applied = nxt is not None and not nxt[2] and (nxt[3] or nxt[0] in ("(", "["))
         left = next((t[0] for t in reversed(tokens[:k]) if not t[3]), "")
         right = next((t[0] for t in tokens[k + 1:] if not t[3]), "")
-        if ((nxt is not None and not nxt[2] and (nxt[3] or nxt[0] in ("(", "[")))
-                or left in _OPERATORS or right in _OPERATORS):
-            out.add(n)
-    return out
-
-
-def text_words(spans: list[Span]) -> list[str]:
-    """Words of three or more letters set in a text (not a math) font."""
-    return [w for s in spans if not s.math for w in re.findall(r"[A-Za-z]{3,}", s.text)]
+        words.append((tok, applied or left in _OPERATORS or right in _OPERATORS))
+    return words
 
 
 def is_prose(spans: list[Span]) -> bool:
     """Running text rather than a formula: several words in a text font.
 
-    On a visibly mathematical line (a fifth or more of it math), words that are operator names
-    of the formula (see :func:`operator_names`) do not count: a wide display equation full of
-    named functions ("MHA(x) = Concat(head_1, ...)W^O, head_j = Attention(...)") is not prose.
+    On a visibly mathematical line (a fifth or more of it math) the operator names of a formula
+    (see :func:`text_words`) do not count: a wide display equation full of named functions
+    ("MHA(x) = Concat(head_1, ...)W^O, head_j = Attention(...)") is not prose.
     """
     density = math_density(spans)
-    words = text_words(spans)
-    if density >= 0.2:
-        names = operator_names(spans)
-        words = [w for k, w in enumerate(words) if k not in names]
+    words = [w for w, name in text_words(spans) if not (name and density >= 0.2)]
     words = [w for w in words if w.lower() not in _FUNCTIONS and w.lower() not in _WORDS]
     return len(words) >= 5 or (len(words) >= 3 and density < 0.2)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from agent.errors import IngestError
 from agent.ingest.pdf import check_pdf_file
+from agent.ingest.pdf_algorithms import AlgorithmBlock, find_algorithms
 from agent.ingest.pdf_layout import (
     Line,
     PageLayout,
@@ -32,7 +33,7 @@ from agent.ingest.pdf_layout import (
 )
 from agent.ingest.pdf_math import EquationBlock, equation_context, find_equations, is_prose
 from agent.ingest.pdf_tables import caption_of, extract_table, float_region
-from agent.types import Equation, Figure, IngestLimits, Paper, Section, Table
+from agent.types import Algorithm, Equation, Figure, IngestLimits, Paper, Section, Table
 
 _NUMBERED = re.compile(r"^(?P<num>(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){0,3})\.?\s+(?P<title>[A-Za-z“\"'(].*)$")
 _UNNUMBERED = re.compile(
@@ -102,7 +103,7 @@ def _one_line(exc: BaseException) -> str:
 
 @dataclass
 class _Item:
-    kind: str  # "text", "heading", "equation", "table", "figure", "footnote"
+    kind: str  # "text", "heading", "equation", "table", "figure", "algorithm", "footnote"
     line: Line | None = None
     obj: Any = None
     info: dict[str, Any] = field(default_factory=dict)
@@ -245,6 +246,9 @@ class _Builder:
     def classify(self, page: PageLayout) -> list[_Item]:
         items: list[_Item] = []
         floats: dict[int, _Item] = {}
+        # algorithms first: their numbered lines are neither prose nor the rows of a nearby table
+        for block in find_algorithms(page, self.size):
+            floats[id(block.lines[0])] = _Item("algorithm", obj=block)
         for i, line in enumerate(page.lines):
             if line.kind != "body":
                 continue
@@ -318,6 +322,7 @@ class _Builder:
         tables: list[Table] = []
         figures: list[Figure] = []
         equations: list[tuple[EquationBlock, _Draft | None]] = []
+        algorithms: list[tuple[AlgorithmBlock, _Draft | None]] = []
         prev_line: Line | None = None
         for item in items:
             if item.kind == "heading":
@@ -348,10 +353,16 @@ class _Builder:
                 equations.append((item.obj, current if current is not abstract else None))
             elif item.kind == "footnote" and current is not None and item.line is not None and item.line.page > 0:
                 current.notes.append(item.line.text)
+            elif item.kind == "algorithm":
+                algorithms.append((item.obj, current if current is not abstract else None))
             elif item.kind in ("table", "figure"):
                 item.obj.section = current.head["title"] if current is not None and current is not abstract else None
                 (tables if item.kind == "table" else figures).append(item.obj)
-        return self._paper(title, authors, abstract, drafts, equations, tables, figures)
+        paper = self._paper(title, authors, abstract, drafts, equations, tables, figures)
+        paper.algorithms = [Algorithm(id=f"alg{k}", caption=block.caption or None, label=None, lines=block.steps,
+                                      section=draft.head["title"] if draft is not None else None)
+                            for k, (block, draft) in enumerate(algorithms, start=1)]
+        return paper
 
     def _paper(self, title: str, authors: list[str], abstract: _Draft, drafts: list[_Draft],
                equations: list[tuple[EquationBlock, _Draft | None]], tables: list[Table],

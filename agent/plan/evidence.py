@@ -39,6 +39,18 @@ class Hit:
     section: str | None
 
 
+_BIB_MARKER = re.compile(r"arxiv preprint|in proceedings|proceedings of|advances in neural|corr,? abs|journal of|"
+                         r"conference on|association for computational", re.I)
+
+
+def _without_bibliography(sentences: list[str]) -> list[str]:
+    """Drop a reference list run into a section's text (a PDF whose 'References' heading was lost)."""
+    marked = [i for i, sentence in enumerate(sentences) if _BIB_MARKER.search(sentence)]
+    if len(marked) < 3:
+        return sentences
+    return sentences[: max(marked[0] - 2, 0)]
+
+
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(" ".join(text.split())) if s.strip()]
 
@@ -54,7 +66,7 @@ class PaperIndex:
                 continue
             kind = "aside" if _ASIDE.search(section.title) else "body"
             passages.append(Passage("heading", section.title, section.title))
-            passages += [Passage(kind, s, section.title) for s in _sentences(section.text)]
+            passages += [Passage(kind, s, section.title) for s in _without_bibliography(_sentences(section.text))]
         for table in paper.tables:
             if table.caption:
                 passages.append(Passage("body", table.caption, table.section))
@@ -93,4 +105,5 @@ class PaperIndex:
 @functools.lru_cache(maxsize=1024)
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
     escaped = re.escape(phrase.lower()).replace(r"\ ", r"[\s-]+").replace(r"\-", r"[\s-]?")
-    return re.compile(rf"(?<![a-z0-9]){escaped}(?![a-z0-9])")
+    plural = "(?:e?s)?" if phrase[-1:].isalpha() else ""
+    return re.compile(rf"(?<![a-z0-9]){escaped}{plural}(?![a-z0-9])")

@@ -27,6 +27,9 @@ TRAINING_DEFAULTS: dict[str, tuple[Any, str]] = {
     "label_smoothing": (0.0, "no label smoothing stated"),
 }
 
+# Names the paper may use for a hyperparameter the components take under another name.
+ALIASES = {"d_k": "head_dim"}
+
 _SETTING_RANK = (
     (re.compile(r"fine[- ]?tun|transfer|downstream", re.I), 3),
     (re.compile(r"\bbase\b|-b\b|-b/|\bb/|^b$|small|tiny", re.I), 0),
@@ -105,6 +108,9 @@ def choose(paper: Paper, components: Iterable[Component]) -> tuple[dict[str, Pla
     by_name: dict[str, list[Hyperparameter]] = {}
     for hp in paper.hyperparameters:
         by_name.setdefault(hp.name, []).append(hp)
+    for alias, name in ALIASES.items():  # d_k is the per-head size the components call head_dim
+        if name not in by_name and alias in by_name:
+            by_name[name] = by_name[alias]
     needed = needed_names(components)
     chosen: dict[str, PlannedHyperparameter] = {}
     ambiguities: list[str] = []

@@ -45,7 +45,8 @@ def score(component: Component, index: PaperIndex, *, generic_weight: float = 0.
         hit = index.find(phrase)
         if hit is None:
             continue
-        weight = generic_weight if phrase.lower() in _GENERIC else 1.0
+        # A long, specific phrase ("cosine learning rate schedule") says more than one word ("relu").
+        weight = generic_weight if phrase.lower() in _GENERIC else min(2.0, 0.5 + 0.5 * len(phrase.split()))
         if weight == 0:
             continue
         total += weight * hit.score

@@ -6,10 +6,10 @@ import ast
 import py_compile
 import shutil
 import subprocess
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from agent.draft.context import build_context, package_name
 from agent.draft.files import MARKER, generated_by_us, write_files

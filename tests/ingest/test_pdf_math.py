@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from agent.ingest.pdf_layout import Line, Span
-from agent.ingest.pdf_math import equation_context, is_prose, number_chunk, spans_to_latex
+from agent.ingest.pdf_layout import Line, PageLayout, Span
+from agent.ingest.pdf_math import equation_context, find_equations, is_prose, number_chunk, spans_to_latex
 from agent.ingest.pdf_worker import parse_pdf_in_process
 from agent.types import IngestLimits, Paper
-from tests.conftest import require_shared
+from tests.conftest import EXAMPLES, require_shared
 
 BASE = 100.0
 
@@ -136,6 +136,87 @@ def test_number_far_from_the_margin_is_not_an_equation_number() -> None:
 def test_is_prose() -> None:
     assert is_prose([sp("we train the model with dropout", 0, font="NimbusRomNo9L-Regu")])
     assert not is_prose([sp("y", 0), sp("= max(0,", 10, font="CMR10"), sp("x", 60)])
+
+
+def laid(pieces: list[tuple[str, str]], x0: float, base: float = BASE) -> list[Span]:
+    """Spans set one after another from ``x0``: (text, font); a font ending in 8 is a subscript,
+    one ending in "8^" a superscript (7 pt, off the baseline). A leading space leaves a gap."""
+    spans, x = [], x0
+    for text, font in pieces:
+        if text.startswith(" "):
+            x += 3.3
+            text = text[1:]
+        if font.endswith("^"):
+            spans.append(sp(text, x, base - 3.6, 7, font[:-1]))
+        elif font.endswith("8"):
+            spans.append(sp(text, x, base + 1.5, 7, font))
+        else:
+            spans.append(sp(text, x, base, 10, font))
+        x = spans[-1].x1
+    return spans
+
+
+def _mha(base: float) -> list[Span]:
+    """A wide numbered display: named operators in the text font, scripts, the number at the edge."""
+    return laid([("MHA(", "CMR10"), ("x", "CMMI10"), (") = Concat(head", "CMR10"), ("1", "CMR8"),
+                 (", ..., ", "CMMI10"), ("head", "CMR10"), ("h", "CMMI8"), (")W", "CMMI10"), ("O", "CMMI8^"),
+                 (",", "CMMI10"), (" head", "CMR10"), ("j", "CMMI8"), (" = Attention(", "CMR10"),
+                 ("xW", "CMMI10"), ("Q", "CMMI8^"), (", xW", "CMMI10"), ("K", "CMMI8^"), (")", "CMR10")],
+                86, base) + [sp("(8)", 490, base, font="CMR10", width=14)]
+
+
+def test_wide_display_of_named_operators_is_a_numbered_equation() -> None:
+    # Regression: "MHA", "Concat", "head" x3 and "Attention" are five-plus words in the text font,
+    # which made the line "prose"; set as operators (bracket, script or relation touching them)
+    # they are not sentence words.
+    line = _line(_mha(BASE))
+    assert not is_prose(line.spans)
+    found = number_chunk(line, col_right=504)
+    assert found is not None and found[0] == "8"
+    schedule = laid([("lrate", "CMTI10"), (" =", "CMR10"), (" d", "CMMI10"), ("-0.5", "CMR8^"),
+                     (" · min(", "CMR10"), ("step", "CMTI10"), ("-0.5", "CMR8^"), (", step", "CMTI10"),
+                     (" · warmup", "CMTI10"), (" steps", "CMTI10"), ("-1.5", "CMR8^"), (")", "CMR10")], 170)
+    assert not is_prose(schedule)
+    assert number_chunk(_line(schedule + [sp("(13)", 485, font="CMR10", width=19)]), col_right=504)[0] == "13"
+
+
+def test_prose_with_named_functions_and_inline_math_stays_prose() -> None:
+    words = laid([("we apply the softmax(", "CMR10"), ("x", "CMMI10"), (") to the scores of every attention", "CMR10"),
+                  (" head", "CMR10"), (" and", "CMR10")], 108)
+    assert is_prose(words)
+    line = _line(words + [sp("(3)", 490, font="CMR10", width=14)])
+    assert number_chunk(line, col_right=504) is None  # the "(3)" stands right after prose
+    few = laid([("where", "CMR10"), (" W", "CMMI10"), (" = Concat(head", "CMR10"), ("1", "CMR8"),
+                (") is the output projection matrix of every layer", "CMR10")], 108)
+    assert is_prose(few)
+
+
+def test_wide_numbered_display_between_prose_lines_on_a_page() -> None:
+    prose = "The heads are computed in parallel from one input and combined by an output projection:"
+    after = "where every projection is learned, again without biases, in each of the layers."
+    lines = [_line([sp(prose, 108, 100, font="CMR10", width=396)]), _line(_mha(122)),
+             _line([sp(after, 108, 144, font="CMR10", width=396)])]
+    page = PageLayout(0, 612, 792, lines, None, 108, 504)
+    blocks = find_equations(page, 10.0, 12.0)
+    assert [b.number for b in blocks] == ["8"]
+    assert blocks[0].lines == [lines[1]] and lines[0].kind == lines[2].kind == "body"
+    latex = blocks[0].latex
+    assert latex.startswith(r"\mathrm{MHA}(x) = \mathrm{Concat}(\mathrm{head}_{1}")
+    assert r"\mathrm{head}_{j} = \mathrm{Attention}(xW^{Q}" in latex
+
+
+def test_example_pdfs_wide_displays_keep_their_numbers() -> None:
+    tiny = parse_pdf_in_process(EXAMPLES / "tiny_lm" / "paper.pdf", IngestLimits())
+    mha = tiny.equation("8")
+    assert mha.latex.startswith(r"\mathrm{MHA}(x) = \mathrm{Concat}(\mathrm{head}_{1}, ..., \mathrm{head}_{h})W^{O}")
+    assert r"\mathrm{Attention}(" in mha.latex and mha.section == "Causal self-attention with rotary positions"
+    copy = parse_pdf_in_process(EXAMPLES / "copy_transformer" / "paper.pdf", IngestLimits())
+    lrate = copy.equation("13")
+    assert lrate.latex.startswith(r"\mathrm{lrate} = d_{model}^{-0.5}\cdot\min(\mathrm{step}^{-0.5}")
+    assert "warmup" in lrate.raw_text and lrate.section == "Optimiser and schedule"
+    # the prose around them stays prose
+    attention = next(s for s in tiny.sections if s.title == "Causal self-attention with rotary positions")
+    assert "again without biases" in attention.text
 
 
 def test_equation_context_takes_the_neighbouring_sentences() -> None:

@@ -150,6 +150,13 @@ def test_fork_bomb_is_contained(hostile) -> None:
     assert hostile["report"].environment["sandbox"]["cgroup_pids"] is True
 
 
+def test_results_cannot_be_forged_through_the_workers_pipes(hostile) -> None:
+    shapes = hostile["results"]["forge_result"]["shapes"]
+    assert shapes.status == "fail" and "Permission denied" in shapes.detail, shapes.detail
+    assert "written" not in shapes.detail
+    assert all(r.detail != "forged" for r in hostile["report"].checks)
+
+
 def test_a_crash_is_reported_and_the_run_goes_on(hostile) -> None:
     shapes = hostile["results"]["segfault"]["shapes"]
     assert shapes.status == "error" and "SIGSEGV" in shapes.detail
