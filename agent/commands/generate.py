@@ -50,7 +50,7 @@ class Progress:
     def __init__(self) -> None:
         from rich.console import Console
 
-        self.console = Console(stderr=True, highlight=False)
+        self.console = Console(stderr=True, highlight=False, soft_wrap=True)
         self.status: Any = None
 
     @contextmanager
@@ -171,8 +171,10 @@ def command(paper: str, out: str | None, llm: str, max_repairs: int, device: str
         options = ValidateOptions(device=device, progress=on_check)  # type: ignore[arg-type]
         report = validate_project(folder, options=options)
         _write_validation(folder, report)
-        passed = sum(1 for c in report.checks if c.status == "pass")
-        done(f"{'passed' if report.passed else 'FAILED'}: {passed}/{len(report.checks)} checks pass")
+        counts = {s: sum(1 for c in report.checks if c.status == s) for s in ("pass", "skip")}
+        failed = len(report.checks) - counts["pass"] - counts["skip"]
+        done(f"{'passed' if report.passed else 'FAILED'}: {counts['pass']} pass, {counts['skip']} skip, "
+             f"{failed} failed ({report.environment.get('wall_seconds', 0)} s)")
     if not no_commit:
         with progress.stage("commit", "committing the generation") as done:
             from agent.repo import GitRepo

@@ -40,7 +40,14 @@ ADAPTER_TARGETS = {"lora_linear": ["to_q", "to_kv"], "weight_norm_linear": ["to_
 
 
 def slugify(title: str) -> str:
-    """A lower_snake_case Python identifier from the title (at most six words)."""
+    """A lower_snake_case Python identifier from the title (at most six words).
+
+    A short name before a colon is the paper's own name for its method ("LoRA: Low-Rank
+    Adaptation of ..." -> ``lora``) and is used alone.
+    """
+    head = title.split(":", 1)[0]
+    if ":" in title and 0 < len(re.findall(r"[a-z0-9]+", head.lower())) <= 3:
+        title = head
     words = re.findall(r"[a-z0-9]+", title.lower())[:6] or ["paper"]
     slug = "_".join(words)
     return f"paper_{slug}" if slug[0].isdigit() else slug

@@ -141,5 +141,8 @@ def test_base_setting_wins_and_fine_tuning_loses() -> None:
 
 def test_slugify() -> None:
     assert slugify("Attention Is All You Need") == "attention_is_all_you_need"
-    assert slugify("3D Gaussians: a study of things and more stuff") == "paper_3d_gaussians_a_study_of_things"
+    assert slugify("3D Gaussians: a study of things and more stuff") == "paper_3d_gaussians"
+    assert slugify("LoRA: Low-Rank Adaptation of Large Language Models") == "lora"
+    vit = "An Image is Worth 16x16 Words: Transformers for Image Recognition"
+    assert slugify(vit) == "an_image_is_worth_16x16_words"
     assert slugify("") == "paper"
