@@ -129,10 +129,10 @@ def test_vit_base_hyperparameters(generated: dict, tmp_path_factory: pytest.Temp
         assert line in config, line
 
 
-def test_llm_path_not_available_yet(tmp_path: Path) -> None:
-    result = _cli("generate", str(EXAMPLES / "tiny_lm"), "--out", str(tmp_path / "x"), "--llm", "anthropic")
+def test_bad_llm_spec_is_bad_input(tmp_path: Path) -> None:
+    result = _cli("generate", str(EXAMPLES / "tiny_lm"), "--out", str(tmp_path / "x"), "--llm", "bogus")
     assert result.returncode == 2
-    assert "LLM drafting path is not available" in result.stderr and "Traceback" not in result.stderr
+    assert "not a provider spec" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "x").exists()
 
 

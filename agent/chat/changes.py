@@ -183,7 +183,26 @@ def set_hyperparameters(plan: Plan, pairs: list[tuple[str, str]]) -> tuple[Plan,
         lines.append(f"{name}: {old.value if old is not None else '(unset)'!r} -> {value!r}")
     if not lines:
         raise UserError("nothing to change: every value is already set")
+    check_constraints(new)
     return new, lines
+
+
+def _value(plan: Plan, name: str) -> Any:
+    hp = plan.hyperparameters.get(name)
+    return hp.value if hp is not None and isinstance(hp.value, int) and not isinstance(hp.value, bool) else None
+
+
+def check_constraints(plan: Plan) -> None:
+    """Refuse sizes the model cannot be built with (the checks run a tiny preset, so they would not see it)."""
+    d_model, heads, kv_heads = _value(plan, "d_model"), _value(plan, "num_heads"), _value(plan, "num_kv_heads")
+    if d_model and heads and d_model % heads:
+        raise UserError(f"d_model={d_model} does not divide into num_heads={heads} heads (d_k = d_model / h, "
+                        "Vaswani et al. §3.2.2); set both, e.g. /set d_model=... num_heads=...")
+    if heads and kv_heads and heads % kv_heads:
+        raise UserError(f"num_heads={heads} is not a multiple of num_kv_heads={kv_heads} (grouped-query attention)")
+    components = {c.component for c in plan.components}
+    if d_model and d_model % 2 and components & {"sinusoidal_position", "rotary_position"}:
+        raise UserError(f"d_model={d_model} must be even: sinusoidal and rotary positions pair its features")
 
 
 def config_notes(config_yaml: str, plan: Plan, names: list[str]) -> list[str]:
@@ -301,4 +320,5 @@ def swap_components(plan: Plan, paper: Paper, pairs: list[tuple[str, str]]) -> t
     catalog = [registry.get(c.component) for c in components]
     _relink_equations(new, paper, catalog)
     _refresh_hyperparameters(new, paper, catalog)
+    check_constraints(new)
     return new, lines

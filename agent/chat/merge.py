@@ -123,8 +123,9 @@ def plan_updates(folder: Path, base: dict[str, str], new: dict[str, str]) -> dic
         elif merged != current:
             updates[relative] = merged
     if conflicts:
-        raise UserError(f"the change conflicts with edits made since generation in {', '.join(conflicts)}; "
-                        "nothing was changed (edit those lines by hand, or /undo the edits first)")
+        raise UserError(f"the change conflicts with edits made since generation in {', '.join(conflicts)} (or a "
+                        "newer paper2code renders them differently); nothing was changed: make the change by hand, "
+                        "or /undo the edits first")
     return updates
 
 

@@ -134,6 +134,17 @@ def _check_plan(plan: Plan) -> None:
         raise UserError("the plan has no title or slug; cannot name the generated project")
 
 
+def lora_targets(wiring: Wiring) -> tuple[str, ...]:
+    """The attention projections LoRA wraps: the plan's targets, else W_q and the fused W_k/W_v."""
+    planned = wiring.choices.get("linear")
+    targets = planned.params.get("targets") if planned is not None else None
+    if wiring.component("attention") == "differential_attention":
+        return ("to_q", "to_v")
+    if isinstance(targets, list) and targets and all(isinstance(t, str) and t.isidentifier() for t in targets):
+        return tuple(targets)
+    return ("to_q", "to_kv")
+
+
 def _notes(plan: Plan, wiring: Wiring, settings: Settings, link_notes: list[str]) -> dict[str, list[str]]:
     assumed_components = [c for c in wiring.choices.values() if c.assumed or not c.from_plan]
     deviations = [
@@ -143,6 +154,9 @@ def _notes(plan: Plan, wiring: Wiring, settings: Settings, link_notes: list[str]
         "that every check runs in seconds on a CPU; config.yaml keeps the paper's sizes.",
     ]
     deviations += wiring.notes + settings.notes
+    if wiring.rendered("lora_linear") and "to_kv" in lora_targets(wiring):
+        deviations.append("LoRA on `to_kv`: the attention projects keys and values with one matrix, so adapting it "
+                          "adapts W_k together with W_v (the paper adapts W_q and W_v).")
     if wiring.rendered("lora_linear"):
         deviations.append("LoRA wraps the attention projections after the model is built; with no pretrained "
                           "checkpoint in a smoke run the tiny preset trains the base weights too "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.catalog import get
-from agent.draft.context import Context, merged_imports
+from agent.draft.context import Context, lora_targets, merged_imports
 from agent.draft.settings import init_args
 from agent.draft.testgen import ReferenceTest
 from agent.draft.values import Value, float_text, quote
@@ -51,17 +51,6 @@ def _implements(ctx: Context) -> str:
     return ", ".join(numbers) if numbers else "the components listed below (the plan links no numbered equation)"
 
 
-def _lora_targets(ctx: Context) -> tuple[str, ...]:
-    planned = ctx.wiring.choices.get("linear")
-    targets = planned.params.get("targets") if planned is not None else None
-    attention = ctx.wiring.component("attention") or ""
-    if attention == "differential_attention":
-        return ("to_q", "to_v")
-    if isinstance(targets, list) and targets and all(isinstance(t, str) and t.isidentifier() for t in targets):
-        return tuple(targets)
-    return ("to_q", "to_kv")
-
-
 def model_context(ctx: Context) -> dict[str, Any]:
     family = ctx.spec.name
     extra = ["from dataclasses import dataclass", "from typing import Any", "from torch import nn"]
@@ -75,7 +64,7 @@ def model_context(ctx: Context) -> dict[str, Any]:
         "implements": _implements(ctx),
         "tiny_overrides": tiny,
         "lora": ctx.wiring.rendered("lora_linear"),
-        "lora_targets": _lora_targets(ctx),
+        "lora_targets": lora_targets(ctx.wiring),
         "guidance": ctx.wiring.rendered("classifier_free_guidance"),
         "kwarg_lines": lambda component, indent: kwarg_lines(ctx, component, indent),
     }
@@ -300,8 +289,10 @@ def _equation_notes(ctx: Context) -> list[str]:
         status = ("compiled and verified numerically" if eq.compiled and eq.verified
                   else "compiled, not verified" if eq.compiled else "not compiled")
         by = f"; implemented by `{eq.implemented_by}`" if eq.implemented_by else ""
-        note = f"; {markdown_cell(eq.note)}" if eq.note else ""
-        notes.append(f"{label} ({eq.role}): {status}{by}{note}.")
+        note = markdown_cell(eq.note).rstrip(".") if eq.note else ""
+        if note.startswith(status):
+            status, note = note, ""
+        notes.append(f"{label} ({eq.role}): {status}{by}{'; ' + note if note else ''}.")
     return notes
 
 

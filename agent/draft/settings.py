@@ -102,9 +102,9 @@ def _model_fields(plan: Plan, wiring: Wiring, resolver: ValueResolver) -> list[V
             for param, canonical in extra:
                 add(component, param, canonical)
     if wiring.rendered("lora_linear"):
-        fields.append(Value("lora_freeze_base", True, "bool", "paper",
-                            "LoRA freezes the pretrained weights and trains only the low-rank matrices A and B",
-                            get("lora_linear").cite.get("init")))
+        fields.append(Value("lora_freeze_base", True, "bool", "assumed",
+                            "the LoRA method (catalog lora_linear, Hu et al., 2022, §4.1) trains only A and B; "
+                            "the pretrained weights stay frozen"))
     _derive(fields, resolver)
     return fields
 

@@ -72,10 +72,19 @@ def test_set_records_the_change_and_keeps_the_paper_value(plan):
     assert hp.value == 64 and hp.evidence.startswith("set in chat") and hp.alternatives[0]["value"] == 512
     assert new.hyperparameters["attention_dropout"].value == 0.1
     assert plan.hyperparameters["d_model"].value == 512  # the input plan is untouched
-    for pairs, message in [([("d_model", "64.5")], "whole number"), ([("dropout", "1.5")], "plausible range"),
-                           ([("d_model", "512")], "already 512"), ([("nonsense", "1")], "unknown hyperparameter")]:
+    refused = [
+        ([("d_model", "64.5")], "whole number"),
+        ([("dropout", "1.5")], "plausible range"),
+        ([("d_model", "512")], "already 512"),
+        ([("nonsense", "1")], "unknown hyperparameter"),
+        ([("d_model", "100")], "does not divide into num_heads=8"),  # the checks' tiny preset would not see it
+        ([("d_model", "65"), ("num_heads", "5")], "must be even"),  # sinusoidal positions pair the features
+    ]
+    for pairs, message in refused:
         with pytest.raises(UserError, match=message):
             set_hyperparameters(plan, pairs)
+    new, _ = set_hyperparameters(plan, [("d_model", "66"), ("num_heads", "6")])
+    assert new.hyperparameters["num_heads"].value == 6
 
 
 def test_swap_rewires_blocks_equations_and_defaults(plan, paper):

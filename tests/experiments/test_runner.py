@@ -45,11 +45,9 @@ def test_same_seed_same_curve_bit_for_bit_on_the_generated_example(tiny_lm: Path
 def test_finished_runs_are_reused_and_failures_are_results(toy: Path, tmp_path: Path) -> None:
     good = _request(toy, tmp_path, seed=0, name="good", steps=10)
     missing = _request(toy, tmp_path, seed=0, name="missing", steps=10, metric="val_accuracy")
-    broken = _request(toy, tmp_path, seed=0, name="broken", steps=10, overrides={"learning_rate": "fast"})
-    results = Runner(tmp_path / "scratch", jobs=2).run([good, missing, broken])
-    assert [r.status for r in results] == ["ok", "failed", "failed"]
+    results = Runner(tmp_path / "scratch", jobs=2).run([good, missing])
+    assert [r.status for r in results] == ["ok", "failed"]
     assert "'val_accuracy' was never logged" in results[1].error and "val_loss" in results[1].error
-    assert "TypeError" in results[2].error or "ValueError" in results[2].error
     stamp = (tmp_path / "good.json").stat().st_mtime_ns
     events: list[str] = []
 
