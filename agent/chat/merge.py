@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,8 +93,17 @@ def merge_text(current: str, base: str, new: str, *, name: str) -> str | None:
     return done.stdout.decode("utf-8")
 
 
-def plan_updates(folder: Path, base: dict[str, str], new: dict[str, str]) -> dict[str, str | None]:
+def plan_updates(folder: Path, base: dict[str, str], new: dict[str, str],
+                 pristine: Callable[[str], bool] | None = None) -> dict[str, str | None]:
     """What to write so ``folder`` goes from rendering ``base`` to rendering ``new``, keeping edits.
+
+    Args:
+        folder: the implementation folder.
+        base: the rendering of the plan before the change.
+        new: the rendering after it.
+        pristine: says whether a file holds only what paper2code rendered (no edit by anyone since);
+            such a file simply takes the new rendering, even where this paper2code renders it
+            differently from the one that wrote it.
 
     Returns:
         {relative path: new text, or None to delete}, only for files that change.
@@ -114,7 +124,7 @@ def plan_updates(folder: Path, base: dict[str, str], new: dict[str, str]) -> dic
             if current == old:
                 updates[relative] = None
             continue  # edited since: leave it to the user
-        if current is None or current == old:
+        if current is None or current == old or (pristine is not None and pristine(relative)):
             updates[relative] = fresh
             continue
         merged = merge_text(current, old or "", fresh, name=relative)

@@ -24,7 +24,7 @@ def land_plan(session: ChatSession, new_plan: Plan, request: str, lines: list[st
     with session.busy("rendering ..."):
         _, base = render_files(session.plan, paper)
         _, fresh = render_files(new_plan, paper)
-    updates = plan_updates(session.folder, base, fresh)
+    updates = plan_updates(session.folder, base, fresh, pristine=session.rendered_only)
     for line in lines:
         session.say(f"  {line}")
     for note in config_notes(fresh.get("config.yaml", ""), new_plan, names or []):

@@ -26,6 +26,7 @@ from agent.types import Paper, Plan, ValidateOptions, ValidationReport
 
 QUICK_CHECKS = ["static", "import", "shapes"]  # run after every change (the LLM loop's step checks)
 TRAILER = "paper2code chat"
+RENDER_SUBJECTS = ("chat: /set ", "chat: /swap ")  # commits whose files are renderings of the plan
 USAGE_FILE = Path(".paper2code") / "chat_usage.json"
 REJECTED_DIR = Path(".paper2code") / "rejected"
 
@@ -166,6 +167,17 @@ class ChatSession:
                 if not name.endswith((".pyc", ".ckpt")):
                     found.append((Path(dirpath) / name).relative_to(self.folder).as_posix())
         return found
+
+    def rendered_only(self, relative: str) -> bool:
+        """Whether ``relative`` holds what paper2code rendered and nothing else: it is committed as it is,
+        and the last commit that changed it is an offline rendering (generate offline, /set, /swap)."""
+        if self.repo.is_dirty():
+            return False
+        info = self.repo.last_commit(relative)
+        if info is None or not info.ours:
+            return False
+        return info.summary.startswith(RENDER_SUBJECTS) or (info.summary.startswith("Generate ")
+                                                              and info.summary.endswith("(offline)"))
 
     # ------------------------------------------------------------------ output
 

@@ -33,8 +33,6 @@ _FUNCTIONS = {"max", "min", "exp", "log", "ln", "sin", "cos", "tan", "tanh", "si
               "arg", "det", "sup", "inf", "Pr", "dim", "ker", "deg", "gcd", "argmax", "argmin"}
 _LIMIT_WORDS = {"max", "min", "lim", "arg", "sup", "inf", "argmax", "argmin"}
 _WORDS = {"where", "if", "otherwise", "and", "for", "with", "s.t.", "subject", "to", "else", "when"}
-_BIG_OPS = {r"\sum", r"\prod", r"\int", r"\max", r"\min", r"\lim", r"\arg", r"\bigcup", r"\bigcap",
-            r"\mathop{\arg\max}", r"\mathop{\arg\min}", r"\sup", r"\inf"}
 _RELATIONS = {"=", "<", ">", r"\leq", r"\geq", r"\neq", r"\approx", r"\sim", r"\in", r"\to", r"\equiv",
               r"\triangleq", r"\propto", r"\Rightarrow", r"\leftarrow", r"\mapsto"}
 _OPERATORS = set("=<>+·⋅×≤≥≠≈∈←→⊙⊗∼≡")
