@@ -16,11 +16,11 @@ import click
 from agent import __version__
 from agent.errors import UserError
 
-# name -> (module under agent.commands, one-line help); module None = not built yet (issue number).
-COMMANDS: dict[str, tuple[str | None, str]] = {
+# name -> (module under agent.commands, one-line help).
+COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("ingest", "Read a paper (PDF, LaTeX file/folder, arXiv archive) into structured JSON."),
     "equation": ("equation", "Compile a LaTeX equation into verified torch code."),
-    "generate": ("generate", "Turn a paper into a validated Lightning project. (issue #5)"),
+    "generate": ("generate", "Turn a paper into a validated Lightning project."),
     "validate": ("validate", "Validate an implementation described by paper2code.toml."),
     "chat": ("chat", "Refine an implementation turn by turn, one git commit per turn."),
     "eval": ("eval", "Validate implementations in bulk, or score a generator on a suite (CI)."),
@@ -30,21 +30,6 @@ COMMANDS: dict[str, tuple[str | None, str]] = {
 }
 
 
-class _NotBuilt(click.Command):
-    """A registered subcommand whose implementation has not landed yet: one line, exit 2."""
-
-    def __init__(self, name: str, help_text: str) -> None:
-        super().__init__(
-            name,
-            help=help_text,
-            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-            callback=self._refuse,
-        )
-
-    def _refuse(self) -> None:
-        raise UserError(f"'{self.name}' is not built yet in paper2code {__version__}")
-
-
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -52,9 +37,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:
             return None
-        module_name, help_text = COMMANDS[name]
-        if module_name is None:
-            return _NotBuilt(name, help_text)
+        module_name, _ = COMMANDS[name]
         module = importlib.import_module(f"agent.commands.{module_name}")
         return module.command
 

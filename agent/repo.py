@@ -213,13 +213,12 @@ class GitRepo:
         return self.repo.git.diff(base, "HEAD", "--", *self._pathspec())
 
     @_git_errors
-    def last_commit(self, relative: str) -> CommitInfo | None:
-        """The newest commit that changed ``relative`` (a path inside the folder), or None."""
+    def file_log(self, relative: str, n: int = 50) -> list[CommitInfo]:
+        """The last ``n`` commits that changed ``relative`` (a path inside the folder), newest first."""
         if not self._has_head():
-            return None
+            return []
         path = relative if self.rel == "." else f"{self.rel}/{relative}"
-        found = next(iter(self.repo.iter_commits("HEAD", max_count=1, paths=[path])), None)
-        return self._info(found) if found is not None else None
+        return [self._info(c) for c in self.repo.iter_commits("HEAD", max_count=n, paths=[path])]
 
     @_git_errors
     def log(self, n: int = 20) -> list[CommitInfo]:

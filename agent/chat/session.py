@@ -169,15 +169,18 @@ class ChatSession:
         return found
 
     def rendered_only(self, relative: str) -> bool:
-        """Whether ``relative`` holds what paper2code rendered and nothing else: it is committed as it is,
-        and the last commit that changed it is an offline rendering (generate offline, /set, /swap)."""
+        """Whether ``relative`` holds only what paper2code rendered: it is committed as it is, and every
+        commit that changed it, back to the offline generation, is a rendering of the plan (/set, /swap)."""
         if self.repo.is_dirty():
             return False
-        info = self.repo.last_commit(relative)
-        if info is None or not info.ours:
-            return False
-        return info.summary.startswith(RENDER_SUBJECTS) or (info.summary.startswith("Generate ")
-                                                              and info.summary.endswith("(offline)"))
+        for info in self.repo.file_log(relative):
+            if not info.ours:
+                return False
+            if info.summary.startswith("Generate ") and info.summary.endswith("(offline)"):
+                return True
+            if not info.summary.startswith(RENDER_SUBJECTS):
+                return False
+        return False
 
     # ------------------------------------------------------------------ output
 
