@@ -91,7 +91,8 @@ def main() -> int:
     summary = {
         "example": args.example, "generate_s": round(gen_s, 1), "ablate_s": round(ablate_s, 1),
         "limit_s": args.limit, "runs": len(data["runs"]), "failed": sum(r["status"] != "ok" for r in data["runs"]),
-        "jobs": data["environment"].get("jobs"), "reproducible": same, "rerun": detail, "report": str(out / "report.md"),
+        "jobs": data["environment"].get("jobs"), "reproducible": same, "rerun": detail,
+        "report": str(out / "report.md"),
         "plots": [str(out / "plots" / "curves.png"), str(out / "plots" / "means.png")],
         "cells": {s["cell"]: {"mean": s["mean"], "std": s["std"], "ci_t": s["ci_t"]} for s in data["stats"]},
         "significant": [c["cell"] for c in data["comparisons"] if c["significant"]],

@@ -26,6 +26,7 @@ READ_TOOLS = ("list_files", "read_file")
 MAX_TOOL_STEPS = 8  # model calls spent reading files, per attempt
 HISTORY = 12  # earlier transcript entries shown to the model
 HISTORY_CHARS = 400
+PROTECTED = ("plan.json", "paper.json", "validation.json")
 
 
 class TurnStopped(UserError):
@@ -59,7 +60,7 @@ class LLMTurn:
         self.provider, self.config = session.provider_and_config()
         self.tools = FileTools(session.folder)
         self.specs = [s for s in self.tools.specs() if s.name in READ_TOOLS]
-        self.system = render_prompt("chat", title=session.plan.title, project_name=session.folder.name,
+        self.system = render_prompt("chat", project_name=session.folder.name,
                                     package=session.package, tools=list(READ_TOOLS), checks=session.checks,
                                     files=session.files(), history=_history(session))
         paper = session.paper
@@ -95,14 +96,15 @@ class LLMTurn:
 
     def _apply(self, text: str, snapshot: Snapshot) -> list[str]:
         """Apply the reply's edit blocks (all or none); returns the paths they touch."""
-        from agent.draft.edits import apply_edits, parse_edit_blocks
+        from agent.draft.edits import EditError, apply_edits, parse_edit_blocks
 
         blocks = parse_edit_blocks(text)
         if not blocks:
             return []
-        protected = [b.path for b in blocks if b.path.strip().lstrip("./") in ("plan.json", "paper.json")]
+        protected = [b.path for b in blocks if b.path.strip().removeprefix("./") in PROTECTED]
         if protected:
-            raise UserError(f"edit of {protected[0]} refused: it records the plan and the paper, not code")
+            raise EditError(f"edit of {protected[0]} refused: it is paper2code's record of the plan, the paper "
+                            "and the validation, not code; change the code, config.yaml or NOTES.md instead")
         touched = apply_edits(self.session.folder, blocks, dry_run=True)
         for path in touched:
             snapshot.keep(path.relative_to(self.session.folder).as_posix())

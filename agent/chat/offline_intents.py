@@ -30,6 +30,12 @@ GENERIC = {"the", "a", "an", "our", "my", "its", "standard", "plain", "regular",
 TRAILING = ("embeddings", "embedding", "encodings", "encoding", "positions", "position", "activation",
             "layers", "layer", "block", "blocks", "module", "function", "one", "instead", "please")
 DEFAULT_DROPOUT = 0.1  # the Transformer's P_drop, when "add dropout" names no rate
+# Said after an intent's command has run: what its result means for the request.
+AFTERWORDS = {
+    "/validate smoke_train": "the smoke run trains the tiny preset on synthetic data; when it passes, the code can "
+                             "learn, so look at config.yaml's learning rate, warmup and batch size for the full run "
+                             "(/plan learning_rate, /plan warmup_steps)",
+}
 
 
 def _clean(phrase: str) -> str:
@@ -199,4 +205,4 @@ def offline_help() -> str:
               "to ask anything in your own words.")
 
 
-__all__ = ["EXAMPLES", "interpret", "normalise", "offline_help"]
+__all__ = ["AFTERWORDS", "EXAMPLES", "interpret", "normalise", "offline_help"]

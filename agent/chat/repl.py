@@ -184,7 +184,7 @@ def handle(session: ChatSession, line: str) -> tuple[Result, str]:
         from agent.chat.llm_turn import llm_turn
 
         return llm_turn(session, line), "llm"
-    from agent.chat.offline_intents import interpret, offline_help
+    from agent.chat.offline_intents import AFTERWORDS, interpret, offline_help
 
     command = interpret(line, session.plan)
     if command is None:
@@ -192,6 +192,8 @@ def handle(session: ChatSession, line: str) -> tuple[Result, str]:
         return Result("no offline command matches; " + offline_help()), "intent"
     session.say(f"→ {command}", "cyan")
     result = dispatch(session, command)
+    if command in AFTERWORDS:
+        session.say(AFTERWORDS[command], "cyan")
     return Result(f"{command}: {result.text}", result.commit), "intent"
 
 

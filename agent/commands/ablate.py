@@ -56,6 +56,8 @@ def command(folder: Path, factors: tuple[str, ...], seeds: int, ofat: bool, alph
 
     options = options_from(AblationOptions, common, seeds=seeds, ofat=ofat, alpha=alpha, profile=not no_profile)
     console = Console(stderr=True, highlight=False)
+    if not console.is_terminal:
+        console.width = 160  # logs and pipes: room for the table
 
     def on_profile(cell: str) -> None:
         console.print(f"[dim]profiling {cell} (validator profile check)[/dim]")

@@ -41,6 +41,8 @@ def command(folder: Path, params: tuple[str, ...], trials: int, seed: int, sampl
     options = options_from(SweepOptions, common, trials=trials, seed=seed, sampler_seed=sampler_seed, study=study,
                            startup_trials=startup_trials)
     console = Console(stderr=True, highlight=False)
+    if not console.is_terminal:
+        console.width = 160  # logs and pipes: room for the table
     result, out = run_sweep(folder, list(params), options, display=RichDisplay(console))
     paths = write_sweep(result, out)
     for note in result.notes:

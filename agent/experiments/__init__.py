@@ -2,10 +2,12 @@
 
 Public API::
 
-    parse_factor("norm=layernorm,rmsnorm", plan) -> ExperimentFactor       (agent.experiments.factors)
-    design_cells(factors, ofat=False) -> list[ExperimentCell]              (agent.experiments.factors)
-    run_ablation(folder, factors, ...) -> AblationResult                   (agent.experiments.ablation)
-    run_sweep(folder, params, ...) -> SweepOutcome                         (agent.experiments.sweep)
+    parse_factor("norm=layernorm,rmsnorm", plan_slots) -> ExperimentFactor      (factors)
+    design_cells(factors, ofat=False) -> list[ExperimentCell]                   (factors)
+    vary(plan, swaps, hyperparameters) -> Plan; draft_variant(plan, paper, out)  (variants)
+    run_ablation(folder, factor_specs, AblationOptions) -> (AblationResult, out) (ablation)
+    run_sweep(folder, param_specs, SweepOptions) -> (SweepResult, out)          (sweep)
+    write_ablation(result, out) / write_sweep(result, out) -> {name: path}      (report)
 
 Every run trains in a sandboxed child process (agent.experiments.launch starts
 ``python -m agent.experiments.worker``); the parent never imports the implementation. Results

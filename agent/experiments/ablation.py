@@ -6,6 +6,7 @@ seeds, summarised with statistics and profiled. The pieces: factors (parse, desi
 from __future__ import annotations
 
 import math
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,6 +155,7 @@ def run_ablation(folder: Path, factor_specs: list[str], options: AblationOptions
     requests = requests_for(prepared, options)
     jobs, threads = parallelism(options)
     facts = environment_facts(prepared.folder)
+    shutil.rmtree(prepared.out / "scratch", ignore_errors=True)  # left by a killed run of this command
     runner = Runner(prepared.out / "scratch", jobs=jobs, threads=threads, timeout_s=options.timeout_s,
                     memory_mb=options.memory_mb, exclude=prepared.out, environment=facts, display=display)
     runs = runner.run(requests)

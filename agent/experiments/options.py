@@ -77,6 +77,8 @@ def check_options(options: ExperimentOptions) -> None:
                             "the default CSV logger needs nothing")
     if options.logger not in ("csv", "tensorboard", "none"):
         raise UserError(f"--logger must be csv, tensorboard or none, not {options.logger!r}")
+    if options.device == "cuda" and not gpu_visible():
+        raise UserError("--device cuda: no GPU is visible on this machine (use --device cpu or auto)")
     if options.mode not in ("min", "max"):
         raise UserError(f"--mode must be min or max, not {options.mode!r}")
     if options.max_steps is not None and options.max_steps < 1:

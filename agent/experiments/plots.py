@@ -84,7 +84,8 @@ def plot_means(result: AblationResult, path: Path) -> Path:
     ax.set_xticks(xs)
     ax.set_xticklabels([s.cell.replace(" ", "\n") for s in stats], fontsize=8)
     ax.set_ylabel(f"final {result.metric}")
-    ax.set_ylim(bottom - 0.25 * span, top + 0.2 * span)
+    low_limit = 0.0 if all(s.mean >= 0 for s in stats) and bottom >= 0 else bottom - 0.25 * span
+    ax.set_ylim(low_limit, top + 0.2 * span)  # bars start at zero unless a value is negative
     ax.set_title(f"final {result.metric}: mean and 95% t-interval\n* = significant against the baseline (hatched), "
                  f"Holm-corrected Welch test, alpha = {result.alpha:g}", fontsize=10)
     ax.grid(axis="y", alpha=0.3)

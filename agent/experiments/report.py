@@ -199,8 +199,8 @@ def render_sweep_markdown(result: SweepResult, plot: str | None) -> str:
         f"- metric: `{result.metric}` ({'lower' if result.mode == 'min' else 'higher'} is better), its last value "
         f"after {result.max_steps} steps, training seed {result.seed}",
         "- search space: " + "; ".join(f"{k} = {v}" for k, v in result.space.items()),
-        "- sampler: TPE; pruner: median (a trial whose metric is worse than the median of earlier trials at the "
-        "same step is stopped)",
+        "- sampler: TPE; pruner: median (after the first quarter of its steps, a trial whose metric is worse than "
+        "the median of earlier trials at the same step is stopped)",
         "- trials: " + ", ".join(f"{n} {state.lower()}" for state, n in sorted(counts.items())),
         f"- environment: optuna {env.get('optuna', '?')}; {env.get('jobs', '?')} trials at once; "
         f"{result.seconds:.0f}s wall this invocation", "",

@@ -267,11 +267,7 @@ class Runner:
         rc = child.poll()
         oom = child.oom_killed()
         child.release()
-        data: dict[str, Any] = {}
-        try:
-            data = json.loads((item.run_dir / "result.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass
+        data = self._read_result(item.run_dir / "result.json")
         if "curve" in data:
             curve = data["curve"]
         else:  # killed or crashed: what it had reported so far
@@ -308,6 +304,29 @@ class Runner:
         save_result(request.result_path, result)
         shutil.rmtree(item.run_dir, ignore_errors=True)
         return result
+
+    @staticmethod
+    def _read_result(path: Path) -> dict[str, Any]:
+        """The worker's result file, its shape checked (the file sits where the run's code could write);
+        {} when it is missing, and a failed result when it is malformed."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError:
+            return {}
+        except ValueError:
+            return {"status": "failed", "error": "the run's result file is not JSON"}
+        try:
+            assert isinstance(data, dict) and data.get("status") in ("ok", "failed")
+            for key in ("curve", "train_curve"):
+                data[key] = [[float(s), float(v)] for s, v in data.get(key, [])]
+            if data["status"] == "ok":
+                data["final"] = float(data["final"])
+            for key in ("config", "environment", "cost"):
+                assert isinstance(data.get(key, {}), dict)
+            data["error"] = str(data.get("error", ""))
+        except (AssertionError, TypeError, ValueError, KeyError):
+            return {"status": "failed", "error": "the run's result file is malformed"}
+        return data
 
     @staticmethod
     def _partial_curve(run_dir: Path) -> list[tuple[int, float]]:

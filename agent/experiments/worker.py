@@ -248,14 +248,13 @@ def train(spec: dict[str, Any], progress: Progress) -> dict[str, Any]:
     trainer.fit(lit, datamodule=dm)
     if spec["metric"].startswith("val") and (not rec.curve or rec.curve[-1][0] != trainer.global_step):
         trainer.validate(lit, datamodule=dm, verbose=False)  # the metric at the last step, too
-    seconds = time.perf_counter() - started
+    seconds = round(time.perf_counter() - started, 3)
     if not rec.curve:
         seen = ", ".join(sorted(rec.seen)) or "none"
         raise LookupError(f"the metric {spec['metric']!r} was never logged (logged: {seen})")
     return {"curve": rec.curve, "train_curve": rec.train_curve, "final": rec.curve[-1][1],
-            "train_seconds": round(seconds, 3), "config": {"init": init, "datamodule_init": data_init},
-            "environment": environment(device, threads), "cost": cost(lit, rec, device),
-            "steps": int(trainer.global_step)}
+            "config": {"init": init, "datamodule_init": data_init}, "environment": environment(device, threads),
+            "cost": {**cost(lit, rec, device), "train_seconds": seconds}, "steps": int(trainer.global_step)}
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

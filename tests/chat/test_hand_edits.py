@@ -59,3 +59,21 @@ def test_failed_validation_rolls_back_and_keeps_the_diff(project):
     kept = (project / ".paper2code" / "rejected" / "001.diff").read_text(encoding="utf-8")
     assert "+  d_model: 64" in kept
     assert clean(project)
+
+
+def test_files_only_paper2code_wrote_take_the_new_rendering(project):
+    """A file nobody edited follows the new rendering even where another paper2code version rendered it
+    differently (here: a line beside the change, reworded inside the generation commit)."""
+    model = _model(project)
+    lines = model.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if "LayerNorm" in line)
+    lines[at - 1] = lines[at - 1].rstrip("\n") + "  # rendered differently\n"
+    model.write_text("".join(lines), encoding="utf-8")
+    message = git(project, "log", "-1", "--format=%B")
+    git(project, "commit", "-q", "--amend", "--no-verify", "-a", "-m", message)
+    done = run_chat(project, "/swap norm=rmsnorm\n", "--checks", "static")
+    no_traceback(done.stdout, done.stderr)
+    assert "committed" in done.stdout, done.stdout
+    text = model.read_text(encoding="utf-8")
+    assert "class RMSNorm(" in text and "# rendered differently" not in text
+    assert clean(project)

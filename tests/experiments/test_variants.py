@@ -99,3 +99,35 @@ def test_hand_edits_are_detected(tiny_lm: Path, tmp_path: Path) -> None:
     module.write_text(module.read_text() + "\n# tuned by hand\n")
     plan, paper = variants.load_plan(copy), variants.load_paper(copy)
     assert variants.hand_edited(copy, plan, paper) == [f"{module.parent.name}/module.py"]
+
+
+def test_prepare_designs_cells_with_redrafted_sources(tiny_lm: Path, tmp_path: Path) -> None:
+    from agent.experiments.ablation import prepare, requests_for
+    from agent.experiments.options import AblationOptions
+
+    options = AblationOptions(out=tmp_path / "out", seeds=2, max_steps=30, sets=("dropout=0.1",))
+    prepared = prepare(tiny_lm, ["norm=rmsnorm,layernorm", "learning_rate=1e-3,1e-2"], options)
+    assert [c.id for c in prepared.cells] == [
+        "norm=rmsnorm learning_rate=1e-3", "norm=rmsnorm learning_rate=1e-2",
+        "norm=layernorm learning_rate=1e-3", "norm=layernorm learning_rate=1e-2"]
+    sources = [prepared.sources[c.id] for c in prepared.cells]
+    assert sources[0] is sources[1] and sources[2] is sources[3] and sources[0].folder != sources[2].folder
+    assert sources[0].fingerprint == variants.fingerprint(tiny_lm)  # the baseline redraft is the implementation
+    assert any("redrafted from plan.json" in n for n in prepared.notes)
+    requests = requests_for(prepared, options)
+    assert len(requests) == 8 and len({r.key() for r in requests}) == 8
+    assert len({r.result_path for r in requests}) == 8
+    assert requests[0].overrides == {"learning_rate": 0.001, "dropout": 0.1} and requests[0].max_steps == 30
+    assert requests[0].val_every == 3
+
+
+def test_environment_facts_name_the_git_commit(toy: Path) -> None:
+    from agent.experiments.ablation import environment_facts
+    from agent.repo import GitRepo
+
+    assert environment_facts(toy)["git_commit"] is None  # tmp_path is in no repository
+    sha = GitRepo(toy).commit_all("toy implementation")
+    facts = environment_facts(toy)
+    assert facts["git_commit"] == sha and facts["git_dirty"] is False
+    (toy / "toyexp" / "module.py").write_text("# edited\n")
+    assert environment_facts(toy)["git_dirty"] is True
