@@ -167,10 +167,11 @@ def _notes(plan: Plan, wiring: Wiring, settings: Settings, link_notes: list[str]
     not_implemented = [f"{c.component} (slot {c.slot}): the {wiring.family.name} skeleton has no place for it"
                        for c in wiring.unused]
     for eq in plan.equations:
-        if eq.role == "uncovered" or (eq.implemented_by is None and not eq.compiled):
+        if eq.implemented_by is None and not eq.compiled:
             label = f"eq. ({eq.number})" if eq.number else "an unnumbered equation"
-            why = f": {eq.note}" if eq.note else ""
-            not_implemented.append(f"{label} `{quote(eq.latex, 90)}`{why}")
+            why = f" ({eq.note})" if eq.note else ""
+            not_implemented.append(f"{label} `{quote(eq.latex, 90)}`: the plan links no component to it and it was "
+                                   f"not compiled{why}; parts of it may still be implemented by the components above")
     used = {v.name for v in settings.model + settings.training + settings.data + settings.trainer}
     used |= {v.name for _, v in settings.nested}
     if any(v.name == "gradient_clip_val" for v in settings.trainer):

@@ -114,8 +114,11 @@ def module_context(ctx: Context) -> dict[str, Any]:
         loss_text = "the simple denoising objective ||eps - eps_theta(x_t, t)||^2 of the diffusion component"
     elif loss is not None:
         smoothing = _value(ctx, "label_smoothing")
-        loss_text = (f"cross-entropy against labels smoothed with epsilon_ls = {smoothing.value if smoothing else ''} "
-                     f"({get(loss).paper.split('.')[0]})")
+        if smoothing is not None and smoothing.value:
+            loss_text = (f"cross-entropy against labels smoothed with epsilon_ls = {smoothing.value} "
+                         f"({get(loss).paper.split('.')[0]})")
+        else:
+            loss_text = "cross-entropy (label_smoothing = 0: no smoothing unless the paper states it)"
     else:
         loss_text = "cross-entropy"
     opt = {n: _value(ctx, n) for n in ("optimizer", "adam_beta1", "adam_beta2", "adam_eps", "weight_decay")}

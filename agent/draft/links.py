@@ -216,7 +216,25 @@ def _diff_attention(fn: CompiledFunction, symbol: str) -> str | None:
     ])
 
 
+def _sinusoid(fn: CompiledFunction, symbol: str) -> str | None:
+    names = {"pos", "i", "d_model"}
+    if set(fn.inputs) != names:
+        return None
+    column = 1 if "\\cos" in fn.latex or "cos(" in fn.latex else 0
+    args = {name: {"pos": "pos", "i": "i", "d_model": "d_model"}[name] for name in fn.inputs}
+    return "\n".join([
+        f"    module = {symbol}(d_model=16, max_seq_len=12)",
+        "    pos = torch.arange(12, dtype=torch.float64)[:, None]  # positions, one a row",
+        "    i = torch.arange(8, dtype=torch.float64)[None, :]  # dimension pairs, one a column",
+        "    d_model = torch.tensor(16.0, dtype=torch.float64)",
+        f"    actual = {_call(fn, args)}",
+        "    # the module keeps its table in the default dtype (float32): compare at float32 precision",
+        f"    torch.testing.assert_close(actual, module.pe[:, {column}::2].double(), atol=1e-6, rtol=1e-6)",
+    ])
+
+
 BINDINGS: dict[str, Callable[[CompiledFunction, str], str | None]] = {
+    "sinusoidal_position": _sinusoid,
     "multi_head_attention": _mha,
     "grouped_query_attention": _gqa,
     "feed_forward_relu": _relu_ffn,

@@ -137,7 +137,7 @@ def _nested(wiring: Wiring, model: list[Value], resolver: ValueResolver) -> list
         for param, spec in component.params.items():
             if spec.slot is not None or spec.canonical is None or spec.canonical in top or param in component.fixed:
                 continue
-            if spec.canonical in {"d_model", "num_heads", "d_ff", "dropout", "max_seq_len", "num_channels"}:
+            if spec.canonical in {"d_model", "num_heads", "d_ff", "dropout", "max_seq_len", "num_channels", "head_dim"}:
                 continue  # passed down by the enclosing module at construction
             kind = kind_of(spec.default)
             value = resolver.from_plan(spec.canonical, kind)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 
-from tinylm_a_small_pre_norm_decoder.data import SyntheticData
-from tinylm_a_small_pre_norm_decoder.module import LitModel
+from tinylm.data import SyntheticData
+from tinylm.module import LitModel
 
 CONFIG = Path(__file__).resolve().with_name("config.yaml")
 

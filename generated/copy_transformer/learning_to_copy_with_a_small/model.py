@@ -4,8 +4,8 @@ paper.
 Paper: Learning to Copy with a Small Post-Norm Encoder-Decoder Transformer
 Implements: eq. (1), eq. (2), eq. (3), eq. (4), eq. (5), eq. (6), eq. (7), eq. (11), eq. (13)
 
-Components, smallest first (paper2code's verified catalog; each one is checked by `paper2code validate`
-against the shape contract and, where one exists, the trusted reference listed in paper2code.toml):
+Components, smallest first, from paper2code's verified catalog (`paper2code validate` runs the checks of
+paper2code.toml on them: shapes, gradients, properties and, where one exists, a trusted reference):
     MultiHeadAttention           multi_head_attention (attention)
     LayerNorm                    layer_norm (norm)
     FeedForward                  feed_forward_relu (ffn)

@@ -10,10 +10,10 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
-from tinylm_a_small_pre_norm_decoder import equations, references
-from tinylm_a_small_pre_norm_decoder.data import SyntheticData
-from tinylm_a_small_pre_norm_decoder.model import Config, LanguageModel, RMSNorm
-from tinylm_a_small_pre_norm_decoder.module import LitModel
+from tinylm import equations, references
+from tinylm.data import SyntheticData
+from tinylm.model import Config, LanguageModel, RMSNorm
+from tinylm.module import LitModel
 
 TINY = Config.from_name("tiny")
 TINY_TRAINING = {

@@ -1,7 +1,7 @@
 """TinyLM: A Small Pre-Norm Decoder-Only Language Model with RMSNorm, SwiGLU and Rotary Positions: the
 LightningModule that trains the model of model.py.
 
-Loss: cross-entropy against labels smoothed with epsilon_ls = 0.0 (Szegedy et al).
+Loss: cross-entropy (label_smoothing = 0: no smoothing unless the paper states it).
 Optimiser: AdamW(beta1=0.9, beta2=0.95, eps=1e-08, weight_decay=0.1).
 Learning rate: warmup_cosine_lr: linear warmup then cosine decay, times learning_rate.
 Logged: train_loss and lr every step, val_loss on validation batches.
@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from tinylm_a_small_pre_norm_decoder.model import Config, LanguageModel
+from tinylm.model import Config, LanguageModel
 
 
 def label_smoothed_cross_entropy(
