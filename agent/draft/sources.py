@@ -128,8 +128,18 @@ def _outputs(source: str, name: str) -> list[str]:
     tree = ast.parse(source)
     node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
     doc = ast.get_docstring(node) or ""
-    section = doc.split("Returns:", 1)[1] if "Returns:" in doc else ""
-    return re.findall(r"^\s+(\w+):", section, flags=re.M)
+    names: list[str] = []
+    inside = False
+    for line in doc.splitlines():
+        if not line.strip():
+            continue
+        if not line[0].isspace():  # a section header ("Returns:", "Notes:") at the docstring's margin
+            inside = line.strip() == "Returns:"
+            continue
+        match = re.match(r"\s+(\w+):", line)
+        if inside and match:
+            names.append(match.group(1))
+    return names
 
 
 def _label(eq: PlannedEquation) -> str:

@@ -8,6 +8,7 @@ formulas (equations.py) and cover what the catalog lacks.
 
 from __future__ import annotations
 
+import keyword
 import logging
 import re
 import time
@@ -71,6 +72,8 @@ def _function_name(number: str | None, compiled_name: str, taken: set[str]) -> s
     base = re.sub(r"\W+", "_", compiled_name).strip("_").lower() or "equation"
     if base[0].isdigit():
         base = f"eq_{base}"
+    if keyword.iskeyword(base):  # Diff-Transformer's eq. (2) defines lambda
+        base = f"{base}_"
     suffix = re.sub(r"\W+", "_", number or str(len(taken)))
     name = base if base not in taken else f"{base}_eq{suffix}"
     taken.add(name)

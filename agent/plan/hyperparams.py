@@ -21,7 +21,7 @@ TRAINING_DEFAULTS: dict[str, tuple[Any, str]] = {
     "adam_beta2": (0.999, "PyTorch's Adam default"),
     "adam_eps": (1e-8, "PyTorch's Adam default"),
     "weight_decay": (0.0, "no weight decay stated"),
-    "grad_clip": (1.0, "gradient-norm clipping at 1.0, a common safety default"),
+    "grad_clip": (0.0, "no gradient clipping stated"),
     "max_steps": (100_000, "no training length stated"),
     "dropout": (0.1, "the Transformer's dropout rate (Vaswani et al., 2017)"),
     "label_smoothing": (0.0, "no label smoothing stated"),
@@ -76,14 +76,18 @@ def from_paper(candidates: list[Hyperparameter]) -> PlannedHyperparameter:
 
 
 def needed_names(components: Iterable[Component]) -> dict[str, tuple[Any, str]]:
-    """Canonical hyperparameters the chosen components take, with each one's catalog default."""
-    needed: dict[str, tuple[Any, str]] = {}
+    """Canonical hyperparameters the plan needs, with the value assumed when the paper is silent.
+
+    Training settings take the plain default (no smoothing, no clipping) over a component's own
+    default, so nothing the paper does not state is switched on silently.
+    """
+    needed: dict[str, tuple[Any, str]] = {
+        name: (value, f"not stated in the paper; {reason}") for name, (value, reason) in TRAINING_DEFAULTS.items()
+    }
     for component in components:
         for param in component.params.values():
             if param.canonical and param.canonical not in needed:
                 needed[param.canonical] = (param.default, f"not stated in the paper; default of {component.name}")
-    for name, default in TRAINING_DEFAULTS.items():
-        needed.setdefault(name, (default[0], f"not stated in the paper; {default[1]}"))
     return needed
 
 

@@ -20,6 +20,7 @@ from learning_to_copy_with_a_small.model import (
     PostNormDecoderBlock,
     PostNormEncoderBlock,
     Seq2SeqModel,
+    SinusoidalPositionalEncoding,
 )
 from learning_to_copy_with_a_small.module import LitModel
 
@@ -160,6 +161,30 @@ def test_ffn_matches_feed_forward_relu() -> None:
         b_2=module.w_2.bias,
     )
     torch.testing.assert_close(actual, module(x))
+
+
+def test_pe_pos_2_i_matches_sinusoidal_position() -> None:
+    """eq. (5) compiled from the paper equals SinusoidalPositionalEncoding on random input (float64)."""
+    torch.manual_seed(0)
+    module = SinusoidalPositionalEncoding(d_model=16, max_seq_len=12)
+    pos = torch.arange(12, dtype=torch.float64)[:, None]  # positions, one a row
+    i = torch.arange(8, dtype=torch.float64)[None, :]  # dimension pairs, one a column
+    d_model = torch.tensor(16.0, dtype=torch.float64)
+    actual = equations.pe_pos_2_i(pos=pos, i=i, d_model=d_model)
+    # the module keeps its table in the default dtype (float32): compare at float32 precision
+    torch.testing.assert_close(actual, module.pe[:, 0::2].double(), atol=1e-6, rtol=1e-6)
+
+
+def test_pe_pos_2_i_plus_1_matches_sinusoidal_position() -> None:
+    """eq. (6) compiled from the paper equals SinusoidalPositionalEncoding on random input (float64)."""
+    torch.manual_seed(0)
+    module = SinusoidalPositionalEncoding(d_model=16, max_seq_len=12)
+    pos = torch.arange(12, dtype=torch.float64)[:, None]  # positions, one a row
+    i = torch.arange(8, dtype=torch.float64)[None, :]  # dimension pairs, one a column
+    d_model = torch.tensor(16.0, dtype=torch.float64)
+    actual = equations.pe_pos_2_i_plus_1(pos=pos, i=i, d_model=d_model)
+    # the module keeps its table in the default dtype (float32): compare at float32 precision
+    torch.testing.assert_close(actual, module.pe[:, 1::2].double(), atol=1e-6, rtol=1e-6)
 
 
 def test_layernorm_matches_layer_norm() -> None:

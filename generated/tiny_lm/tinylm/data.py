@@ -24,12 +24,15 @@ def make_grammar(vocab_size: int, branching: int, *, seed: int) -> Tensor:
     return torch.stack([torch.randperm(vocab_size, generator=generator)[:branching] for _ in range(vocab_size)])
 
 
-def make_grammar_lm_task(num_samples: int, seq_len: int, vocab_size: int, *, branching: int, seed: int) -> Tensor:
-    """Sentences of ``seq_len + 1`` tokens from the grammar of ``make_grammar`` (inputs and next-token targets).
+def make_grammar_lm_task(
+    num_samples: int, seq_len: int, vocab_size: int, *, branching: int, task_seed: int, seed: int
+) -> Tensor:
+    """Sentences of ``seq_len + 1`` tokens (inputs and next-token targets) from the grammar ``task_seed``
+    fixes; ``seed`` draws the sentences, so training and validation share one grammar.
 
     Shape: (num_samples, seq_len + 1).
     """
-    successors = make_grammar(vocab_size, branching, seed=seed)
+    successors = make_grammar(vocab_size, branching, seed=task_seed)
     generator = torch.Generator().manual_seed(seed + 1)
     tokens = torch.empty(num_samples, seq_len + 1, dtype=torch.long)
     tokens[:, 0] = torch.randint(0, vocab_size, (num_samples,), generator=generator)
@@ -70,7 +73,9 @@ class SyntheticData(pl.LightningDataModule):
 
     def _make(self, num_samples: int, seed: int) -> tuple[Tensor, ...]:
         h = self.hparams
-        return (make_grammar_lm_task(num_samples, h.seq_len, h.vocab_size, branching=h.branching, seed=seed),)
+        return (
+            make_grammar_lm_task(num_samples, h.seq_len, h.vocab_size, branching=h.branching, task_seed=h.seed, seed=seed),
+        )
 
     def setup(self, stage: str | None = None) -> None:
         h = self.hparams
