@@ -238,8 +238,8 @@ def _lex_word_group(content: str, out: list[Token], pos: int) -> None:
     stripped = content.strip()
     if not stripped:
         return
-    if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*(-[A-Za-z]+)*", stripped):
-        out.append(Token("WORD", stripped.replace("-", "_"), pos, upright=True))
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*((-|\\_)[A-Za-z0-9]+)*", stripped):  # \mathit{warmup\_steps}
+        out.append(Token("WORD", stripped.replace("\\_", "_").replace("-", "_"), pos, upright=True))
         return
     inner: list[Token] = []
     _lex(content, inner, pos)

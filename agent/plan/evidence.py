@@ -16,7 +16,7 @@ from agent.types import Paper
 WEIGHTS = {"title": 8.0, "abstract": 3.0, "heading": 2.0, "body": 1.0, "equation": 1.5, "aside": 0.25}
 MAX_BODY_HITS = 3
 # Which passage is quoted as evidence: a full sentence over a bare heading or title.
-QUOTE_PREFERENCE = ("abstract", "body", "equation", "heading", "aside", "title")
+QUOTE_PREFERENCE = ("body", "abstract", "equation", "heading", "aside", "title")
 # Sections that say nothing about the method: reference lists and thanks are skipped; related work
 # and background only mention other people's components, so they count little.
 _SKIPPED = re.compile(r"^\s*(references|bibliography|acknowledg)", re.I)

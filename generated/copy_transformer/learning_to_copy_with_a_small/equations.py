@@ -143,3 +143,25 @@ def q(
         q: a scalar.
     """
     return (1 - epsilon_ls) * delta_ky + epsilon_ls / V
+
+
+def lrate(
+    d_model: float | torch.Tensor,
+    step: float | torch.Tensor,
+    warmup_steps: float | torch.Tensor,
+) -> torch.Tensor:
+    r"""Eq. (13) of the paper, compiled from the LaTeX:
+
+        \mathit{lrate} = d_{\text{model}}^{-0.5} \cdot \min\left( \mathit{step}^{-0.5}, \mathit{step}
+        \cdot \mathit{warmup\_steps}^{-1.5} \right)
+
+    Args:
+        d_model: a scalar.
+        step: a scalar.
+        warmup_steps: a scalar.
+
+    Returns:
+        lrate: a scalar.
+    """
+    step = torch.as_tensor(step)
+    return d_model ** (-0.5) * torch.minimum(step ** (-0.5), step * warmup_steps ** (-1.5))

@@ -22,7 +22,7 @@ from learning_to_copy_with_a_small.model import (
     Seq2SeqModel,
     SinusoidalPositionalEncoding,
 )
-from learning_to_copy_with_a_small.module import LitModel
+from learning_to_copy_with_a_small.module import LitModel, transformer_lr
 
 TINY = Config.from_name("tiny")
 TINY_TRAINING = {
@@ -205,6 +205,18 @@ def test_layernorm_matches_layer_norm() -> None:
         for row in rows
     ])
     torch.testing.assert_close(actual, module(rows))
+
+
+def test_lrate_matches_inverse_sqrt_warmup() -> None:
+    """eq. (13) compiled from the paper equals transformer_lr on random input (float64)."""
+    torch.manual_seed(0)
+    def f64(value: float) -> torch.Tensor:
+        return torch.tensor(float(value), dtype=torch.float64)
+
+    for step in (0, 1, 5, 9, 10, 11, 50, 500):
+        expected = transformer_lr(step, d_model=16, warmup_steps=10)
+        actual = float(equations.lrate(d_model=f64(16), step=f64(step + 1), warmup_steps=f64(10)))
+        assert abs(actual - expected) <= 1e-12 * max(1.0, expected)
 
 
 def test_one_training_step() -> None:
