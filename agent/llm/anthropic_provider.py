@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import LLMError, UserError
-from agent.llm.base import blocks, check_messages, make_tool_call
+from agent.llm.base import BrokenStream, blocks, check_messages, make_tool_call, transport_errors
 from agent.llm.config import LLMConfig
 from agent.llm.cost import cost_usd
 from agent.llm.untrusted import wrap_untrusted
@@ -70,12 +70,6 @@ def refuse_deprecated(model: str) -> None:
         )
 
 
-class _BrokenStream(Exception):
-    """A stream failed after it started; ``cause`` is what broke it."""
-
-    def __init__(self, cause: BaseException | str) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
 
 
 class AnthropicProvider:
@@ -186,7 +180,7 @@ class AnthropicProvider:
         for attempt in range(1, attempts + 1):
             try:
                 return self._stream_once(request)
-            except _BrokenStream as broken:
+            except BrokenStream as broken:
                 if attempt == attempts:
                     raise self._error(broken.cause, attempts, mid_stream=True) from None
                 pause = self.config.retry_backoff_s * 2 ** (attempt - 1)
@@ -232,10 +226,10 @@ class AnthropicProvider:
             with stream:
                 for event in stream:
                     state.feed(event)
-        except _transport_errors() as exc:
-            raise _BrokenStream(exc) from exc
+        except transport_errors(anthropic.APIError) as exc:
+            raise BrokenStream(exc) from exc
         if not state.finished:
-            raise _BrokenStream("the stream ended before message_stop")
+            raise BrokenStream("the stream ended before message_stop")
         return self._response(state.text(), state.tool_calls(), state.stop_reason, state.usage, state.model)
 
     def _response(
@@ -300,18 +294,6 @@ def _one_line(text: str, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    """What a broken stream raises: SDK errors and the HTTP library's transport errors."""
-    import anthropic
-
-    errors: list[type[BaseException]] = [anthropic.APIError]
-    for module_name in ("httpx2", "httpx"):
-        try:
-            module = __import__(module_name)
-        except ImportError:
-            continue
-        errors.append(module.TransportError)
-    return tuple(errors)
 
 
 def _convert_block(block: dict[str, Any]) -> dict[str, Any]:

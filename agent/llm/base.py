@@ -135,3 +135,23 @@ def check_messages(messages: list[dict[str, Any]]) -> None:
             kind = block.get("type") if isinstance(block, dict) else None
             if kind not in allowed[role]:
                 raise ValueError(f"message {i}: a {role} message cannot hold a {kind!r} block")
+
+
+class BrokenStream(Exception):
+    """A streamed response that broke off (transport error, error event, no final event): retried."""
+
+    def __init__(self, cause: BaseException | str) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def transport_errors(sdk_error: type[BaseException]) -> tuple[type[BaseException], ...]:
+    """What a broken stream raises: the SDK's ``APIError`` and the HTTP library's transport errors."""
+    errors: list[type[BaseException]] = [sdk_error]
+    for module_name in ("httpx2", "httpx"):
+        try:
+            module = __import__(module_name)
+        except ImportError:
+            continue
+        errors.append(module.TransportError)
+    return tuple(errors)

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from agent.errors import LLMError
-from agent.llm.base import blocks, check_messages, make_tool_call
+from agent.llm.base import BrokenStream, blocks, check_messages, make_tool_call, transport_errors
 from agent.llm.config import LLMConfig
 from agent.llm.cost import cost_usd
 from agent.llm.untrusted import wrap_untrusted
@@ -119,7 +119,7 @@ class OpenAIProvider:
         for attempt in range(1, attempts + 1):
             try:
                 return self._stream_once(request)
-            except _BrokenStream as broken:
+            except BrokenStream as broken:
                 if attempt == attempts:
                     raise self._error(broken.cause, attempts) from None
                 pause = self.config.retry_backoff_s * 2 ** (attempt - 1)
@@ -141,10 +141,10 @@ class OpenAIProvider:
             with stream:
                 for chunk in stream:
                     state.feed(chunk)
-        except _transport_errors() as exc:
-            raise _BrokenStream(exc) from exc
+        except transport_errors(openai.APIError) as exc:
+            raise BrokenStream(exc) from exc
         if state.finish_reason is None:
-            raise _BrokenStream("the stream ended without a finish_reason")
+            raise BrokenStream("the stream ended without a finish_reason")
         return self._response(state.text, state.tool_calls(), state.finish_reason, state.usage, state.model)
 
     def _from_completion(self, completion: Any) -> LLMResponse:
@@ -200,23 +200,8 @@ class OpenAIProvider:
         return LLMError(f"{server}: stream broke {tries}: {' '.join(str(exc).split())[:200]}")
 
 
-class _BrokenStream(Exception):
-    def __init__(self, cause: BaseException | str) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
 
 
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    import openai
-
-    errors: list[type[BaseException]] = [openai.APIError]
-    for module_name in ("httpx2", "httpx"):
-        try:
-            module = __import__(module_name)
-        except ImportError:
-            continue
-        errors.append(module.TransportError)
-    return tuple(errors)
 
 
 def _convert_message(message: dict[str, Any], head: str | None) -> list[dict[str, Any]]:
