@@ -27,6 +27,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from agent.validate.checks.training import lightning_for
+
 PROGRESS_EVERY_S = 0.5
 
 
@@ -98,20 +100,6 @@ def seed_all(seed: int, pl: Any) -> None:
     torch.manual_seed(seed)
     pl.seed_everything(seed, workers=True, verbose=False)
     torch.use_deterministic_algorithms(True, warn_only=True)
-
-
-def lightning_for(cls: type) -> Any:
-    for base in cls.__mro__:
-        root = base.__module__.split(".")[0]
-        if root == "lightning":
-            import lightning.pytorch as pl
-
-            return pl
-        if root == "pytorch_lightning":
-            import pytorch_lightning as pl
-
-            return pl
-    raise TypeError(f"{cls.__name__} is not a LightningModule")
 
 
 def _scalar(value: Any) -> float | None:
