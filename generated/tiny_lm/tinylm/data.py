@@ -73,9 +73,10 @@ class SyntheticData(pl.LightningDataModule):
 
     def _make(self, num_samples: int, seed: int) -> tuple[Tensor, ...]:
         h = self.hparams
-        return (
-            make_grammar_lm_task(num_samples, h.seq_len, h.vocab_size, branching=h.branching, task_seed=h.seed, seed=seed),
+        tokens = make_grammar_lm_task(
+            num_samples, h.seq_len, h.vocab_size, branching=h.branching, task_seed=h.seed, seed=seed
         )
+        return (tokens,)
 
     def setup(self, stage: str | None = None) -> None:
         h = self.hparams
