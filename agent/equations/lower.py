@@ -293,10 +293,10 @@ class Lowerer:
         dim = -1 if node.axis is None else self.axis_index(ty, node.axis)
         if node.fn == "layer_norm":
             x = self.operand(arg, "x_in", limit=20)
-            return Code(f"torch.nn.functional.layer_norm({x.text}, {x.text}.shape[-1:])", 100, "tensor")
+            return Code(f"torch.nn.functional.layer_norm({x.text}, {self.paren(x, 100)}.shape[-1:])", 100, "tensor")
         if node.fn == "rms_norm":
             x = self.operand(arg, "x_in", limit=20)
-            return Code(f"{self.paren(x, 70)} * torch.rsqrt({self.paren(x, 90)}.pow(2).mean(-1, keepdim=True) + 1e-6)",
+            return Code(f"{self.paren(x, 70)} * torch.rsqrt({self.paren(x, 100)}.pow(2).mean(-1, keepdim=True) + 1e-6)",
                         70, "tensor")
         fn = "torch.softmax" if node.fn == "softmax" else "torch.log_softmax"
         return Code(f"{fn}({arg.text}, dim={dim})", 100, "tensor")
