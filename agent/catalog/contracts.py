@@ -13,6 +13,20 @@ from agent.catalog.registry import get
 from agent.types import Component, ShapeContract
 
 
+def shape_fields(contract: ShapeContract) -> dict[str, Any]:
+    """The optional manifest keys of a contract's shapes, in manifest order (only those it sets)."""
+    fields: dict[str, Any] = {}
+    if contract.integer_inputs:
+        fields["integer_inputs"] = dict(contract.integer_inputs)
+    if contract.dims:
+        fields["dims"] = dict(contract.dims)
+    if contract.output is not None:
+        fields["output"] = contract.output
+    if contract.properties:
+        fields["properties"] = list(contract.properties)
+    return fields
+
+
 def expressible(contract: ShapeContract) -> bool:
     """Whether the validator can run the contract as written: it needs tensor inputs and a tensor
     output (not a schedule's float), module arguments one level deep, and the component itself as the
@@ -53,14 +67,7 @@ def manifest_module(
         "init": dict(contract.init),
         "inputs": dict(contract.inputs),
     }
-    if contract.integer_inputs:
-        table["integer_inputs"] = dict(contract.integer_inputs)
-    if contract.dims:
-        table["dims"] = dict(contract.dims)
-    if contract.output is not None:
-        table["output"] = contract.output
-    if contract.properties:
-        table["properties"] = list(contract.properties)
+    table.update(shape_fields(contract))
     if contract.reference and reference_module:
         table["reference"] = f"{reference_module}:{contract.reference}"
     if contract.modules:

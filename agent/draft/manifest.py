@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.catalog import get
+from agent.catalog.contracts import shape_fields
 from agent.draft.settings import Settings
 from agent.draft.values import float_text
 from agent.draft.wiring import Wiring
@@ -76,14 +77,7 @@ def _pick_contract(component: Component, family: str) -> ShapeContract | None:
 def _table(package: str, target: str, contract: ShapeContract, init: dict[str, Any],
            reference: str | None) -> dict[str, Any]:
     table: dict[str, Any] = {"target": f"{package}.{target}", "init": init, "inputs": dict(contract.inputs)}
-    if contract.integer_inputs:
-        table["integer_inputs"] = dict(contract.integer_inputs)
-    if contract.dims:
-        table["dims"] = dict(contract.dims)
-    if contract.output is not None:
-        table["output"] = contract.output
-    if contract.properties:
-        table["properties"] = list(contract.properties)
+    table.update(shape_fields(contract))
     if reference:
         table["reference"] = reference
     if contract.modules:
