@@ -9,16 +9,7 @@ from __future__ import annotations
 
 import click
 
-
-def _checks(value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    from agent.errors import UserError
-
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    if not names:
-        raise UserError("--checks needs at least one check name")
-    return names
+from agent.commands.options import split_names
 
 
 @click.command("chat")
@@ -40,5 +31,5 @@ def command(directory: str, llm: str, checks: str | None, device: str) -> int:
 
     terminal = sys.stdout.isatty()
     console = Console(highlight=False) if terminal else Console(highlight=False, width=120)
-    session = ChatSession(directory, llm=llm, checks=_checks(checks), device=device, console=console)
+    session = ChatSession(directory, llm=llm, checks=split_names(checks, "--checks"), device=device, console=console)
     return run_repl(session, make_reader(session))

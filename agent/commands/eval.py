@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from agent.commands.options import split_names
 from agent.errors import UserError
 
 RCB = "researchcodebench"
@@ -31,14 +32,6 @@ def _console() -> Any:
 
     return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
-
-def _split(value: str | None, what: str) -> list[str] | None:
-    if value is None:
-        return None
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    if not names:
-        raise UserError(f"{what} needs at least one name")
-    return names
 
 
 @click.command("eval")
@@ -95,7 +88,7 @@ def command(target: str | None, llm: str, suite_name: str | None, root: str | No
         raise UserError(f"--suite {suite_name}: no evals/{suite_name}/suite.toml here (or {suite_name}/suite.toml)")
     if suite_dir is not None:
         return _suite(suite_dir, llm, jobs, json_file, md_file, junit_file, baseline_file, write_baseline,
-                      tolerance, _split(checks, "--checks"), stages, list(case_ids) or None, keep, timeout, device)
+                      tolerance, split_names(checks, "--checks"), stages, list(case_ids) or None, keep, timeout, device)
     for name, given in (("--baseline", baseline_file), ("--write-baseline", write_baseline), ("--stages", stages),
                         ("--case", case_ids), ("--keep", keep), ("--root", root)):
         if given:
@@ -103,7 +96,7 @@ def command(target: str | None, llm: str, suite_name: str | None, root: str | No
     if llm != "offline":
         raise UserError("--llm applies to a suite; validating implementations needs no model")
     return _implementations(target or "generated", jobs, json_file, md_file, junit_file,
-                            _split(checks, "--checks"), timeout, device)
+                            split_names(checks, "--checks"), timeout, device)
 
 
 def _implementations(target: str, jobs: int, json_file: str | None, md_file: str | None, junit_file: str | None,

@@ -10,16 +10,8 @@ import sys
 
 import click
 
+from agent.commands.options import split_names
 from agent.errors import UserError
-
-
-def _split_checks(value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    if not names:
-        raise UserError("--checks needs at least one check name")
-    return names
 
 
 @click.command("validate")
@@ -59,11 +51,11 @@ def command(directory: str, checks: str | None, as_json: bool, junit: str | None
 
         options.progress = progress
         try:
-            report = validate_project(directory, checks=_split_checks(checks), options=options)
+            report = validate_project(directory, checks=split_names(checks, "--checks"), options=options)
         finally:
             status.stop()
     else:
-        report = validate_project(directory, checks=_split_checks(checks), options=options)
+        report = validate_project(directory, checks=split_names(checks, "--checks"), options=options)
     if junit:
         try:
             write_junit(report, junit)
