@@ -9,6 +9,17 @@ Splitting a system into statements lives in :mod:`agent.equations.statements`.
 from __future__ import annotations
 
 from agent.equations import ast
+from agent.equations.grammar import (
+    DEFINE,
+    PRODUCT_OPS,
+    RELATIONS,
+    is_callable,
+    is_single_letter,
+    mark_font,
+    show_token,
+    symbol_op,
+    word_symbol,
+)
 from agent.equations.tokens import (
     ACCENTS,
     BOLD,
@@ -20,24 +31,6 @@ from agent.equations.tokens import (
     Token,
 )
 from agent.errors import UnsupportedNotation
-
-PRODUCT_OPS = {"*": "*", "/": "/", "cdot": "cdot", "times": "times", "odot": "odot", "otimes": "otimes",
-               "circ": "circ"}
-DEFINE = {"=", ":=", "equiv"}
-RELATIONS = {"<", ">", "<=", ">=", "!=", "approx", "propto", "sim", "in", "notin", "subset", "to",
-             "implies", "iff", "<<", ">>"}
-CONNECTIVE_WORDS = {"where", "with", "and", "for", "if", "when", "s", "st", "then", "hence", "thus", "so",
-                    "since", "given", "otherwise"}
-CLOSERS = {")", "]", "}", "|", "‖", "rangle", ",", ";", "=", ":", "rfloor", "rceil"}
-
-
-def symbol_op(tok: Token) -> str | None:
-    """The operator a token stands for (``\\cdot`` -> ``cdot``), or None."""
-    if tok.kind == "OP":
-        return tok.value
-    if tok.kind == "CMD" and tok.value in SYMBOL_COMMANDS:
-        return SYMBOL_COMMANDS[tok.value]
-    return None
 
 
 class Parser:
@@ -70,8 +63,8 @@ class Parser:
             if tok.kind == "CMD" and SYMBOL_COMMANDS.get(tok.value) == "mid" or tok.is_op("|") and value != "|":
                 raise UnsupportedNotation("unsupported LaTeX construct: conditional bar '|' as in p(a | b)")
             if tok.kind == "CMD":
-                raise UnsupportedNotation(f"unsupported LaTeX construct {_show(tok)} here")
-            raise UnsupportedNotation(f"malformed equation: expected '{value}' but found '{_show(tok)}'")
+                raise UnsupportedNotation(f"unsupported LaTeX construct {show_token(tok)} here")
+            raise UnsupportedNotation(f"malformed equation: expected '{value}' but found '{show_token(tok)}'")
         self.i += 1
 
     def done(self) -> bool:
@@ -88,9 +81,9 @@ class Parser:
                 ops.append(op)
                 sides.append(self.expr())
             elif op in RELATIONS or op == "mid":
-                raise UnsupportedNotation(f"unsupported relation {_show(self.peek())} (only definitions 'a = b')")
+                raise UnsupportedNotation(f"unsupported relation {show_token(self.peek())} (only definitions 'a = b')")
             else:
-                raise UnsupportedNotation(f"unsupported LaTeX construct '{_show(self.peek())}' here")
+                raise UnsupportedNotation(f"unsupported LaTeX construct '{show_token(self.peek())}' here")
         notes = []
         if len(sides) == 1:
             return ast.Statement(None, sides[0], notes=notes)
@@ -185,7 +178,7 @@ class Parser:
             args = self.arguments("]")
             self.expect("]")
             node = ast.Apply(node, args)
-        if self.at("(") and _is_callable(node):
+        if self.at("(") and is_callable(node):
             node = self.application(node)
             if self.at("_", "^"):
                 node = self.scripts(node)
@@ -206,7 +199,7 @@ class Parser:
             return ast.Num(float(tok.value), tok.value)
         if tok.kind in ("LETTER", "WORD"):
             self.next()
-            return _word_sym(tok)
+            return word_symbol(tok)
         if tok.kind == "CMD":
             op = SYMBOL_COMMANDS.get(tok.value)
             if tok.value in FUNCTION_COMMANDS:
@@ -222,7 +215,7 @@ class Parser:
         if tok.is_op("-"):
             self.next()
             return ast.Neg(self.script_arg())
-        raise UnsupportedNotation(f"malformed script after '{_show(tok)}'")
+        raise UnsupportedNotation(f"malformed script after '{show_token(tok)}'")
 
     def script_body(self, closer: str) -> ast.Node:
         """Inside ``{...}`` of a script: an expression, a list, or a relation such as ``i=1``."""
@@ -248,7 +241,7 @@ class Parser:
 
     def expect_brace(self) -> None:
         if self.peek().kind != "RBRACE":
-            raise UnsupportedNotation(f"malformed equation: expected '}}' but found '{_show(self.peek())}'")
+            raise UnsupportedNotation(f"malformed equation: expected '}}' but found '{show_token(self.peek())}'")
         self.next()
 
     def braced(self) -> ast.Node:
@@ -269,7 +262,7 @@ class Parser:
         self.expect("(")
         args = self.arguments(")")
         self.expect(")")
-        single_letter = _is_single_letter(head)
+        single_letter = is_single_letter(head)
         return ast.Apply(head, args, maybe_product=single_letter)
 
     def arguments(self, closer: str) -> list[ast.Node]:
@@ -288,7 +281,7 @@ class Parser:
             return ast.Num(float(tok.value), tok.value)
         if tok.kind in ("LETTER", "WORD"):
             self.next()
-            return _word_sym(tok)
+            return word_symbol(tok)
         if tok.kind == "LBRACE":
             self.next()
             body = self.expr()
@@ -374,10 +367,10 @@ class Parser:
             return ast.Sqrt(self.braced(), index)
         if name in BOLD:
             self.next()
-            return _mark(self.braced_or_atom(), bold=True)
+            return mark_font(self.braced_or_atom(), bold=True)
         if name in FONTS:
             self.next()
-            return _mark(self.braced_or_atom(), font=FONTS[name])
+            return mark_font(self.braced_or_atom(), font=FONTS[name])
         if name in ACCENTS:
             self.next()
             body = self.braced_or_atom()
@@ -475,41 +468,3 @@ class Parser:
                 sup = self.script_arg()
         body = self.term()
         return ast.BigOp(name, body, sub, sup)
-
-
-def _is_callable(node: ast.Node) -> bool:
-    base = node.base if isinstance(node, ast.Script) else node
-    if isinstance(node, ast.Script) and node.sup is not None and isinstance(node.sup, ast.Num):
-        return False
-    return isinstance(base, ast.Sym) and base.kind in ("letter", "greek", "word")
-
-
-def _is_single_letter(node: ast.Node) -> bool:
-    base = node.base if isinstance(node, ast.Script) else node
-    return isinstance(base, ast.Sym) and (base.kind in ("letter", "greek") or len(base.name) == 1)
-
-
-def _word_sym(tok: Token) -> ast.Sym:
-    if tok.kind == "WORD" and len(tok.value) > 1:
-        return ast.Sym(tok.value, "word")
-    return ast.Sym(tok.value, "letter", font="rm" if tok.upright else None)
-
-
-def _mark(node: ast.Node, bold: bool = False, font: str | None = None) -> ast.Node:
-    target = node
-    while isinstance(target, ast.Script):
-        target = target.base
-    if isinstance(target, ast.Sym):
-        if bold:
-            target.bold = True
-        if font:
-            target.font = font
-    return node
-
-
-def _show(tok: Token) -> str:
-    if tok.kind == "CMD":
-        return "\\" + tok.value
-    if tok.kind == "EOF":
-        return "end of equation"
-    return tok.value

@@ -8,7 +8,8 @@ leading connectives (``\\text{where}``) are dropped with a note.
 from __future__ import annotations
 
 from agent.equations import ast
-from agent.equations.parser import CONNECTIVE_WORDS, DEFINE, RELATIONS, Parser, symbol_op
+from agent.equations.grammar import CONNECTIVE_WORDS, DEFINE, RELATIONS, symbol_op
+from agent.equations.parser import Parser
 from agent.equations.tokens import Token, tokenize
 from agent.errors import UnsupportedNotation
 

@@ -7,7 +7,6 @@ on the output kept.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -15,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.processes import kill_process_group
 from agent.validate import cgroup
 from agent.validate.sandbox import PRELUDE, namespace_flags, sandbox_env
 
@@ -87,11 +87,8 @@ def run_sandboxed(argv: list[str], workdir: str | Path, *, timeout_s: float = 30
 
 
 def _kill(proc: subprocess.Popen[bytes], group: cgroup.SandboxCgroup) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        pass
-    group.kill_all()
+    kill_process_group(proc, wait_s=None)
+    group.kill_all()  # whatever left the session (setsid) but not the cgroup
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:

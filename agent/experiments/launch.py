@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from agent.processes import kill_process_group
 from agent.validate import cgroup
 from agent.validate.sandbox import PRELUDE, namespace_flags, sandbox_env
 
@@ -72,14 +73,7 @@ class Child:
     def kill(self) -> None:
         """Kill the whole tree (session, PID namespace, cgroup) and wait for it."""
         if self.proc is not None and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
+            kill_process_group(self.proc)
         self.release()
 
     def release(self) -> None:

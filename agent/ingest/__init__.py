@@ -28,6 +28,20 @@ def load_paper(path: str | Path, limits: IngestLimits | None = None) -> Paper:
     return paper
 
 
+def check_file(path: Path, limits: IngestLimits) -> int:
+    """Refuse a path that is not a non-empty regular file within the size limit; returns its size."""
+    if not path.exists():
+        raise IngestError(f"{path}: no such file")
+    if not path.is_file():
+        raise IngestError(f"{path}: not a regular file")
+    size = path.stat().st_size
+    if size == 0:
+        raise IngestError(f"{path}: the file is empty")
+    if size > limits.max_file_bytes:
+        raise IngestError(f"{path}: {size / 1e6:.1f} MB is over the {limits.max_file_bytes / 1e6:.1f} MB limit")
+    return size
+
+
 def _read(path: Path, limits: IngestLimits) -> Paper:
     if not path.exists():
         raise IngestError(f"{path}: no such file or folder")
@@ -35,15 +49,7 @@ def _read(path: Path, limits: IngestLimits) -> Paper:
         from agent.ingest.latex import parse_latex_folder
 
         return parse_latex_folder(path, limits=limits)
-    if not path.is_file():
-        raise IngestError(f"{path}: not a regular file")
-    size = path.stat().st_size
-    if size == 0:
-        raise IngestError(f"{path}: the file is empty")
-    if size > limits.max_file_bytes:
-        raise IngestError(
-            f"{path}: {size / 1e6:.0f} MB is over the {limits.max_file_bytes / 1e6:.0f} MB limit"
-        )
+    check_file(path, limits)
     name = path.name.lower()
     if name.endswith(ARCHIVE_SUFFIXES):
         from agent.ingest.archive import extract_archive

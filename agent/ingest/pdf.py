@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import IngestError
+from agent.ingest import check_file
+from agent.processes import kill_process_group
 from agent.types import (
     Algorithm,
     Equation,
@@ -52,15 +54,7 @@ def parse_pdf(path: Path, *, limits: IngestLimits) -> Paper:
 
 def check_pdf_file(path: Path, limits: IngestLimits) -> None:
     """Refuse what is not worth starting a child for: missing, empty, too large, not a PDF."""
-    if not path.exists():
-        raise IngestError(f"{path}: no such file")
-    if not path.is_file():
-        raise IngestError(f"{path}: not a regular file")
-    size = path.stat().st_size
-    if size == 0:
-        raise IngestError(f"{path}: the file is empty")
-    if size > limits.max_file_bytes:
-        raise IngestError(f"{path}: {size / 1e6:.1f} MB is over the {limits.max_file_bytes / 1e6:.1f} MB limit")
+    size = check_file(path, limits)
     with open(path, "rb") as fh:
         head = fh.read(1024)
         fh.seek(max(0, size - 2048))
@@ -87,15 +81,15 @@ def run_isolated(argv: list[str], timeout_s: float, *, what: str) -> dict[str, A
     try:
         out, err = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
+        kill_process_group(proc, wait_s=None)
         proc.communicate()
         raise IngestError(f"{what}: reading the PDF took longer than {timeout_s:g} s (pdf_timeout_s); "
                           "the file may be malformed") from None
     except BaseException:
-        _kill_group(proc)
+        kill_process_group(proc, wait_s=None)
         proc.communicate()
         raise
-    _kill_group(proc)  # anything the worker left behind in its session
+    kill_process_group(proc, wait_s=None)  # anything the worker left behind in its session
     if proc.returncode != 0:
         if proc.returncode < 0:
             try:
@@ -114,12 +108,6 @@ def run_isolated(argv: list[str], timeout_s: float, *, what: str) -> dict[str, A
         raise IngestError(f"{what}: the PDF reader returned no result")
     return payload
 
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def paper_from_dict(data: dict[str, Any]) -> Paper:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import agent
+from agent.processes import kill_process_group
 from agent.validate import cgroup
 
 _AGENT_ROOT = str(Path(agent.__file__).resolve().parent.parent)
@@ -208,14 +209,7 @@ class Sandbox:
                 pass
         if self.proc is not None:
             if self.proc.poll() is None:
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
+                kill_process_group(self.proc)
         if self.group is not None:
             self.group.remove()
         for fd in (self._req_w, self._resp_r):
