@@ -135,6 +135,21 @@ DDP_UNUSED = _m("unused_in_training_step", "a head built but never used in train
                  "        self.lr = lr\n        self.aux_head = torch.nn.Linear(hidden, 1)\n"),
                 checks=("ddp",))
 
+DDP_RANK_CRASH = _m("fails_on_rank_one", "training_step raises on rank 1 only (a rank-dependent bug)", "ddp",
+                    (T, "        x, y = batch\n",
+                     "        x, y = batch\n"
+                     "        if torch.distributed.is_initialized() and torch.distributed.get_rank() == 1:\n"
+                     "            raise RuntimeError(\"rank-one bug\")\n"),
+                    checks=("ddp",))
+
+DDP_RANK_STALLS = _m("stalls_on_rank_one", "training_step blocks forever on rank 1", "ddp",
+                     (T, "        x, y = batch\n",
+                      "        x, y = batch\n"
+                      "        if torch.distributed.is_initialized() and torch.distributed.get_rank() == 1:\n"
+                      "            import time\n"
+                      "            time.sleep(3600)\n"),
+                     checks=("ddp",))
+
 FAMILIES = {"attention": ("attention", "causal_mha", ATTENTION), "norm": ("norm", "layer_norm", NORM)}
 
 

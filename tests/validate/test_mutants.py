@@ -10,10 +10,19 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from agent.types import CheckResult
+from agent.types import CheckResult, ValidateOptions
 from agent.validate import validate_project
 from tests.validate.conftest import by_target
-from tests.validate.mutants import ATTENTION, DDP_UNUSED, NORM, TRAINING, Mutant, build_training_mutant
+from tests.validate.mutants import (
+    ATTENTION,
+    DDP_RANK_CRASH,
+    DDP_RANK_STALLS,
+    DDP_UNUSED,
+    NORM,
+    TRAINING,
+    Mutant,
+    build_training_mutant,
+)
 
 BAD = ("fail", "error", "timeout")
 
@@ -83,7 +92,7 @@ def test_failure_details_name_parameters_and_numbers(attention_family) -> None:
 def training_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, CheckResult]]:
     """Every Lightning project validated once, two at a time (each run is mostly one busy process)."""
     cases = {"correct": (None, ["smoke_train", "ddp"]), **{m.name: (m, ["smoke_train"]) for m in TRAINING},
-             DDP_UNUSED.name: (DDP_UNUSED, ["ddp"])}
+             DDP_UNUSED.name: (DDP_UNUSED, ["ddp"]), DDP_RANK_CRASH.name: (DDP_RANK_CRASH, ["ddp"])}
     root = tmp_path_factory.mktemp("training")
 
     def run(name: str) -> tuple[str, dict[str, CheckResult]]:
@@ -95,8 +104,8 @@ def training_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict
         return dict(pool.map(run, cases))
 
 
-@pytest.mark.parametrize("mutant", [None, *TRAINING, DDP_UNUSED],
-                         ids=["correct", *[m.name for m in TRAINING], DDP_UNUSED.name])
+@pytest.mark.parametrize("mutant", [None, *TRAINING, DDP_UNUSED, DDP_RANK_CRASH],
+                         ids=["correct", *[m.name for m in TRAINING], DDP_UNUSED.name, DDP_RANK_CRASH.name])
 def test_training_mutants(mutant: Mutant | None, training_reports) -> None:
     results = training_reports["correct" if mutant is None else mutant.name]
     if mutant is None:
@@ -116,3 +125,23 @@ def test_training_failure_details(training_reports) -> None:
         training_reports["diverging_lr"]["smoke_train"].detail
     assert "different outputs" in training_reports["state_outside_checkpoint"]["smoke_train"].detail
     assert "aux_head.weight" in training_reports[DDP_UNUSED.name]["ddp"].detail
+
+
+def test_ddp_rank_failure_stops_its_peer(training_reports) -> None:
+    """One rank fails: the check fails at once with that rank's error; the peer is not left waiting in a
+    collective until the check's time limit."""
+    result = training_reports[DDP_RANK_CRASH.name]["ddp"]
+    assert result.status == "fail", result.detail
+    assert "rank 1 failed" in result.detail and "rank-one bug" in result.detail
+    assert result.seconds < 60
+
+
+def test_ddp_stalled_rank_is_stopped_with_where_it_was(tmp_path) -> None:
+    """A rank that never returns: the ranks are stopped before the check's own limit, and the detail says
+    which stage each rank had reached."""
+    report = validate_project(build_training_mutant(DDP_RANK_STALLS, tmp_path / "p"), checks=["ddp"],
+                              options=ValidateOptions(timeout_s=20))
+    result = {c.name: c for c in report.checks}["ddp"]
+    assert result.status == "fail", result.detail
+    assert "stopped after 10 s" in result.detail and "training step 0" in result.detail
+    assert result.seconds < 19
