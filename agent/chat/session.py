@@ -230,6 +230,13 @@ class ChatSession:
         render.report_summary(self.console, report, self.checks)
         return changed, report
 
+    def record(self, report: ValidationReport) -> None:
+        """validation.json describes the code it sits beside: rewrite it with the checks this change
+        passed, so it is committed with the change (the report names the checks that ran)."""
+        from agent.draft.files import write_validation
+
+        write_validation(self.folder, report)
+
     def commit(self, message: str) -> str | None:
         """Commit the folder as paper2code's and show the change."""
         sha = self.repo.commit_all(message, trailer=TRAILER)
@@ -276,6 +283,7 @@ class ChatSession:
                 path = self.reject(snapshot, f"validation failed ({render.verdict(report)})")
                 return Outcome(None, changed, report, path)
             self.reload()
+            self.record(report)
             return Outcome(self.commit(message), changed, report)
         except BaseException:
             if snapshot.changed() and self.repo.is_dirty():

@@ -7,7 +7,6 @@ validation passes, 1 when it ran and a check failed (the failed checks are named
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -92,26 +91,6 @@ def _output_folder(out: str | None, package: str, force: bool) -> Path:
     return folder
 
 
-def validation_json(report: Any) -> str:
-    """The report as written to validation.json: sorted keys, no machine paths."""
-    data = report.to_dict()
-    environment = data.get("environment", {})
-    environment.pop("scratch", None)
-    if "manifest" in environment:
-        environment["manifest"] = Path(str(environment["manifest"])).name
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def _write_validation(folder: Path, report: Any) -> None:
-    from agent.draft.files import MARKER
-
-    (folder / "validation.json").write_text(validation_json(report), encoding="utf-8")
-    marker = folder / MARKER
-    names = set(marker.read_text(encoding="utf-8").split()) if marker.is_file() else set()
-    names.add("validation.json")
-    marker.write_text("".join(f"{n}\n" for n in sorted(names)), encoding="utf-8")
-
-
 def _failed_text(report: Any) -> str:
     failures = report.failures()
     listed = ", ".join(f"{c.target}/{c.name} ({c.status})" for c in failures[:12])
@@ -157,6 +136,7 @@ def command(paper: str, out: str | None, llm: str, max_repairs: int, device: str
 
     folder = _output_folder(out, package_name(plan.slug), force)
     with progress.stage("draft", f"rendering {folder}") as done:
+        from agent.draft.files import write_validation
         from agent.draft.project import draft_project
 
         written = draft_project(plan, parsed, folder)
@@ -170,7 +150,7 @@ def command(paper: str, out: str | None, llm: str, max_repairs: int, device: str
 
         options = ValidateOptions(device=device, progress=on_check)  # type: ignore[arg-type]
         report = validate_project(folder, options=options)
-        _write_validation(folder, report)
+        write_validation(folder, report)
         counts = {s: sum(1 for c in report.checks if c.status == s) for s in ("pass", "skip")}
         failed = len(report.checks) - counts["pass"] - counts["skip"]
         done(f"{'passed' if report.passed else 'FAILED'}: {counts['pass']} pass, {counts['skip']} skip, "

@@ -7,7 +7,9 @@ produces and never touches anything else in the folder.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import tomllib
 
@@ -79,3 +81,23 @@ def write_files(folder: Path, files: dict[str, str]) -> list[Path]:
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text("".join(f"{name}\n" for name in sorted(files)), encoding="utf-8")
     return written
+
+
+def validation_json(report: Any) -> str:
+    """A :class:`ValidationReport` as written to validation.json: sorted keys, no machine paths."""
+    data = report.to_dict()
+    environment = data.get("environment", {})
+    environment.pop("scratch", None)
+    if environment.get("manifest"):
+        environment["manifest"] = Path(str(environment["manifest"])).name
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_validation(folder: Path, report: Any) -> None:
+    """Write validation.json for the code now in ``folder`` and list it in the private marker."""
+    (folder / "validation.json").write_text(validation_json(report), encoding="utf-8")
+    marker = folder / MARKER
+    names = set(marker.read_text(encoding="utf-8").split()) if marker.is_file() else set()
+    names.add("validation.json")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("".join(f"{n}\n" for n in sorted(names)), encoding="utf-8")

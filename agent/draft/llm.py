@@ -201,19 +201,14 @@ def _usage(ledger: UsageLedger, out: Path, say: Callable[[str], None]) -> None:
 
 def _finish(result: AgentResult, out: Path, repo: GitRepo, say: Callable[[str], None]) -> int:
     """Write validation.json when a final validation ran, report the repairs, and give the exit code."""
+    from agent.draft.files import write_validation
     from agent.llm.agent_tools import verdict
 
     for r in result.repairs:
         after = r.verdict_after or "not validated yet"
         say(f"repair {r.attempt}: {r.verdict_before} -> {after}; sent back: {'; '.join(r.failures)[:300]}")
     if result.report is not None:
-        data = result.report.to_dict()
-        environment = data.get("environment", {})
-        environment.pop("scratch", None)  # no machine paths in a committed file
-        if environment.get("manifest"):
-            environment["manifest"] = Path(str(environment["manifest"])).name
-        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        (out / "validation.json").write_text(text, encoding="utf-8")
+        write_validation(out, result.report)
         repo.commit_all(f"validation: {verdict(result.report)}{'' if result.report.passed else ' (failed)'}")
     if result.outcome == "passed":
         say(f"passed: validation {verdict(result.report)} after {result.steps} steps and "

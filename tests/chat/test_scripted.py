@@ -52,6 +52,9 @@ def test_set_validate_diff_undo_swap(project):
     assert {c["slot"]: c["component"] for c in plan["components"]}["norm"] == "rms_norm"
     manifest = (project / "paper2code.toml").read_text(encoding="utf-8")
     assert "model:RMSNorm" in manifest and "model:LayerNorm" not in manifest
+    # validation.json was rewritten for the swapped code and committed with it: it names the checks that ran
+    validation = json.loads((project / "validation.json").read_text(encoding="utf-8"))
+    assert validation["passed"] is True and {c["name"] for c in validation["checks"]} == {"static"}
 
     # history: generation, then only the swap (the /set was undone); nothing after /quit ran
     assert subjects(project) == ["chat: /swap norm: layer_norm to rms_norm",
