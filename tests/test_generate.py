@@ -27,6 +27,12 @@ PAPERS = {
     "dyt": (("rcb", "DyT", "paper.tex"), ["class DyT", "torch.tanh(self.alpha * x)", "self.norm1 = DyT("]),
     "diff_transformer": (("rcb", "Diff-Transformer", "paper.tex"), ["class DifferentialAttention",
                                                                       "self.attention = DifferentialAttention("]),
+    # mixture of experts in the ffn slot: its experts are SwiGLU (no self-reference), and grad_flow knows
+    # routing from unused parameters
+    "deepseek_v3": (("deepseek_v3",), ["class MixtureOfExperts", "SwiGLU(d_model=d_model, d_ff=d_ff",
+                                       "self.ffn = MixtureOfExperts("]),
+    # an unconditional diffusion model: the synthetic images' classes are a data setting, not the model's
+    "gnn_variable_comm": (("gnn_variable_comm",), ["class UNetDenoiser", "class DiffusionModel"]),
 }
 pytestmark = pytest.mark.slow
 
@@ -110,7 +116,7 @@ def test_transformer_trains_with_lightning_cli(generated: dict, tmp_path_factory
     assert "warmup_steps: 4000" in printed.stdout and "vocab_size: 37000" in printed.stdout
 
 
-@pytest.mark.parametrize("name", ["vit", "dyt", "diff_transformer"])
+@pytest.mark.parametrize("name", ["vit", "dyt", "diff_transformer", "deepseek_v3", "gnn_variable_comm"])
 def test_acceptance_paper_validates(name: str, generated: dict, tmp_path_factory: pytest.TempPathFactory) -> None:
     out, _ = _generate(generated, tmp_path_factory, name)
     report = json.loads((out / "validation.json").read_text())

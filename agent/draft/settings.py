@@ -253,11 +253,16 @@ def _data(spec: FamilySpec, model: list[Value], plan: Plan) -> tuple[list[Value]
             value.evidence += f" (at most max_seq_len - 2 = {limit - 2}: targets carry BOS/EOS)"
     model_names = {v.name for v in model}
     linked = [name for name in LINKED if name in model_names and (name != "max_seq_len")]
+    tiny_data = dict(spec.data_tiny)
     if spec.name == "diffusion":
         linked = [n for n in ("image_size", "in_channels") if n in model_names]
         if "num_classes" in model_names:
             linked.append("num_classes")
-    tiny_data = dict(spec.data_tiny)
+        else:  # the synthetic images still come from pattern classes; an unconditional model never sees them
+            data.append(Value("num_classes", 10, "int", "assumed",
+                              "synthetic task: images drawn from this many pattern classes (the model is "
+                              "unconditional: the labels are never used)"))
+            tiny_data["num_classes"] = 4
     return data, linked, tiny_data
 
 

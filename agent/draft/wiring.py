@@ -118,6 +118,8 @@ def _fill(component: Component, param: str, choices: dict[str, Choice], spec: Fa
         if component.family == "model":
             return chosen if "additive" in traits else ""
         return chosen if ("rotary" in traits or "bias" in traits) else ""
+    if chosen == component.name:  # a mixture of experts fills the ffn slot; its experts are plain FFNs
+        return default
     if chosen is not None:
         return chosen
     return default
@@ -128,9 +130,14 @@ def _walk(names: list[str], choices: dict[str, Choice], spec: FamilySpec,
     params: dict[str, dict[str, Any]] = {}
     order: list[str] = []
 
+    path: list[str] = []
+
     def visit(name: str) -> None:
         if name in order:
             return
+        if name in path:
+            raise RuntimeError(f"the components depend on each other in a cycle: {' -> '.join([*path, name])}")
+        path.append(name)
         component = get(name)
         chosen = {p: _fill(component, p, choices, spec, notes) for p, spec_ in component.params.items()
                   if spec_.slot is not None and p not in component.fixed}
@@ -139,6 +146,7 @@ def _walk(names: list[str], choices: dict[str, Choice], spec: FamilySpec,
         params[name] = merged
         for dep in dependencies(component, merged):
             visit(dep)
+        path.pop()
         order.append(name)
 
     for name in names:

@@ -228,3 +228,14 @@ def test_generated_folders_are_recognised(tmp_path: Path) -> None:
     assert not generated_by_us(tmp_path)
     (tmp_path / "paper2code.toml").write_text('[tool.paper2code]\ngenerator = "paper2code generate (offline)"\n')
     assert generated_by_us(tmp_path)
+
+
+def test_mixture_of_experts_in_the_ffn_slot_has_plain_experts() -> None:
+    """The plan's ffn is a mixture of experts; its own ``expert`` slot (an ffn too) must not name itself."""
+    plan = tiny_lm_plan()
+    plan.components = [c for c in plan.components if c.slot != "ffn"] + [
+        PlannedComponent("ffn", "mixture_of_experts", "a sparse mixture of experts")]
+    ctx = build_context(plan, paper_stub("MoE", "moe"))
+    assert ctx.params["pre_norm_encoder_block"]["ffn"] == "mixture_of_experts"
+    assert ctx.params["mixture_of_experts"]["expert"] == "swiglu"
+    assert ctx.wiring.order.index("swiglu") < ctx.wiring.order.index("mixture_of_experts")

@@ -12,7 +12,7 @@ from torch import nn
 from torch.autograd.gradcheck import GradcheckError
 
 from agent.validate.checks.common import CheckFailed, CheckSkipped, ModuleContext, check, flatten, fmt, short_error
-from agent.validate.checks.sizes import small_sizes
+from agent.validate.checks.sizes import more_tokens, small_sizes
 
 PARAM_GRADCHECK_LIMIT = 200_000  # parameters (elements) checked; above: inputs only
 SLOW_INPUT_LIMIT = 24  # inputs up to this many elements get the full Jacobian; above: fast mode
@@ -112,6 +112,11 @@ def gradcheck(ctx: ModuleContext) -> str:
     return f"float64, eval mode, {where}: " + "; ".join(done)
 
 
+ROUTING_DRAWS = 4  # draws with many tokens before a parameter without gradient is reported
+NO_GRADIENT = "no gradient (unused, or detached from the output)"
+ZERO_GRADIENT = "gradient exactly zero"
+
+
 def _random_loss(outputs: list[torch.Tensor], seed: int) -> torch.Tensor | None:
     gen = torch.Generator().manual_seed(seed)
     terms = [(o * torch.randn(o.shape, generator=gen, dtype=o.dtype).to(o.device)).sum()
@@ -119,11 +124,21 @@ def _random_loss(outputs: list[torch.Tensor], seed: int) -> torch.Tensor | None:
     return sum(terms) if terms else None
 
 
-def _grads(ctx: ModuleContext, module: nn.Module, sizes: dict[str, int], seed: int) -> dict[str, str]:
-    """name -> problem ('' when the gradient is finite and non-zero)."""
+def _grads(ctx: ModuleContext, module: nn.Module, sizes: dict[str, int], seed: int,
+           ran: set[str] | None = None) -> dict[str, str]:
+    """name -> problem ('' when the gradient is finite and non-zero). Adds to ``ran`` the names of the
+    submodules whose forward ran."""
     module.zero_grad(set_to_none=True)
     inputs = ctx.inputs(sizes, seed=seed)
-    outputs = ctx.call(module, inputs, sizes)
+    hooks = []
+    if ran is not None:
+        for name, sub in module.named_modules():
+            hooks.append(sub.register_forward_pre_hook(lambda *_, name=name: ran.add(name)))
+    try:
+        outputs = ctx.call(module, inputs, sizes)
+    finally:
+        for hook in hooks:
+            hook.remove()
     loss = _random_loss(outputs, seed)
     if loss is None:
         raise CheckFailed(f"no output requires grad at {ctx.where(sizes)}: the output is detached from every "
@@ -137,14 +152,42 @@ def _grads(ctx: ModuleContext, module: nn.Module, sizes: dict[str, int], seed: i
         if not p.requires_grad:
             continue
         if p.grad is None:
-            problems[name] = "no gradient (unused, or detached from the output)"
+            problems[name] = NO_GRADIENT
         elif not torch.isfinite(p.grad).all():
             problems[name] = "non-finite gradient"
         elif not p.grad.abs().sum() > 0:
-            problems[name] = "gradient exactly zero"
+            problems[name] = ZERO_GRADIENT
         else:
             problems[name] = ""
     return problems
+
+
+def _member(name: str) -> str:
+    """``blocks.0.ffn.experts.3`` for ``blocks.0.ffn.experts.3.w.weight``: the path up to the last index."""
+    parts = name.split(".")
+    last = max(i for i, part in enumerate(parts) if part.isdigit())
+    return ".".join(parts[:last + 1])
+
+
+def _idle_members(module: nn.Module, names: list[str], draws: list[set[str]]) -> list[str]:
+    """The parameters in ``names`` that belong to a member of a ModuleList whose forward never ran, where
+    the members that ran changed from draw to draw: routed computation (experts) that no draw chose. A
+    member skipped in every draw alike (a layer the loop never reaches, an unused head) is not excused."""
+    containers = {n: m for n, m in module.named_modules() if isinstance(m, nn.ModuleList)}
+    ran = set().union(*draws) if draws else set()
+    idle = []
+    for name in names:
+        parts = name.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            parent, index = ".".join(parts[:i - 1]) if i > 1 else "", parts[i - 1]
+            member = ".".join(parts[:i])
+            if parent in containers and index.isdigit():
+                siblings = [f"{parent}.{k}" if parent else str(k) for k in range(len(containers[parent]))]
+                chosen = {frozenset(s for s in siblings if s in draw) for draw in draws}
+                if member not in ran and len(chosen) > 1:  # data-dependent choice of members
+                    idle.append(name)
+                break
+    return idle
 
 
 @check("grad_flow")
@@ -156,7 +199,7 @@ def grad_flow(ctx: ModuleContext) -> str:
         raise CheckSkipped("the module has no trainable parameters")
     sizes = small_sizes(ctx.spec, **{ctx.spec["batch_dim"]: 2})
     problems = _grads(ctx, module, sizes, seed=1)
-    zero = [n for n, why in problems.items() if why == "gradient exactly zero"]
+    zero = [n for n, why in problems.items() if why == ZERO_GRADIENT]
     note = ""
     if zero:  # zero only at init (e.g. LoRA's B = 0 zeroes A's gradient)? nudge every parameter, retry
         with torch.no_grad():
@@ -168,6 +211,32 @@ def grad_flow(ctx: ModuleContext) -> str:
             problems[name] = again[name]
         if not any(again[n] for n in zero):
             note = f"; {len(zero)} tensor(s) had zero gradient only at init (zero-initialised partner)"
+    missing = [n for n, why in problems.items() if why in (NO_GRADIENT, ZERO_GRADIENT)]
+    idle: list[str] = []
+    if missing:  # routed parameters (mixture-of-experts experts) see no token in a tiny batch: more tokens
+        larger = more_tokens(ctx.spec)
+        left = list(missing)
+        draws: list[set[str]] = []
+        for seed in range(4, 4 + ROUTING_DRAWS):  # a parameter is reached when any draw reaches it
+            draws.append(set())
+            again = _grads(ctx, module, larger, seed=seed, ran=draws[-1])
+            for name in left:
+                problems[name] = again[name]
+            left = [n for n in left if problems[n]]
+            if not left:
+                break
+        routed = [n for n in missing if not problems[n]]
+        if routed:
+            note += (f"; {len(routed)} tensor(s) got gradients only with more tokens ({ctx.where(larger)}, up to "
+                     f"{ROUTING_DRAWS} draws): sparse routing")
+        idle = _idle_members(module, [n for n in left if problems[n] == NO_GRADIENT], draws)
+        if idle:
+            for name in idle:
+                problems[name] = ""
+            members = sorted({_member(name) for name in idle})
+            note += (f"; {len(members)} routed member(s) never chosen in {ROUTING_DRAWS} draws of "
+                     f"{ctx.where(larger)} ({', '.join(members[:4])}{' ...' if len(members) > 4 else ''}): "
+                     "their siblings ran and got gradients; these were not exercised")
     bad = {n: why for n, why in problems.items() if why}
     if bad:
         listed = "; ".join(f"{n}: {why}" for n, why in list(bad.items())[:12])
@@ -175,5 +244,6 @@ def grad_flow(ctx: ModuleContext) -> str:
         raise CheckFailed(f"{len(bad)} of {len(params)} parameter tensors fail a random loss on the output at "
                           f"{ctx.where(sizes)}: {listed}{more}")
     frozen_note = f"; {len(frozen)} frozen tensor(s) skipped" if frozen else ""
-    return (f"all {len(params)} parameter tensors get finite, non-zero gradients at {ctx.where(sizes)}"
+    reached = f"{len(params) - len(idle)} of {len(params)}" if idle else f"all {len(params)}"
+    return (f"{reached} parameter tensors get finite, non-zero gradients at {ctx.where(sizes)}"
             f"{note}{frozen_note}")

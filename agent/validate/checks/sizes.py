@@ -72,6 +72,13 @@ def small_sizes(spec: dict[str, Any], **overrides: int) -> dict[str, int]:
     return _fit(spec, sizes)
 
 
+def more_tokens(spec: dict[str, Any]) -> dict[str, int]:
+    """A draw with many positions (batch 4, other varying axes 16, within their caps): enough tokens for
+    a router to send some to every expert."""
+    batch = spec["batch_dim"]
+    return _fit(spec, {a: 4 if a == batch else 16 for a in varying_axes(spec)})
+
+
 def describe(sizes: dict[str, int], spec: dict[str, Any] | None = None) -> str:
     """``b=2 n=3 (d=16 fixed)``."""
     fixed = spec["dims"] if spec else {}
