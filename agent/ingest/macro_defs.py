@@ -52,9 +52,18 @@ class MacroDefinitions(TokenStream):
             return
         if name in PROTECTED or name[1:2] == "@":
             return
+        if self._in_style_file() and (command == "\\renewcommand" or name in macro.body):
+            return  # a style file restyling LaTeX's own commands (\\normalsize ...), not the paper's notation
         if command == "\\providecommand" and name in self.macros:
             return
         self.macros[name] = macro
+
+    def _in_style_file(self) -> bool:
+        """True while the definitions come from a local ``.sty`` (read by ``\\usepackage``)."""
+        for frame in reversed(self._stack):
+            if frame.path is not None:
+                return frame.path.suffix == ".sty"
+        return False
 
     def _newcommand(self, command: str) -> None:
         if self._peek() == "*":

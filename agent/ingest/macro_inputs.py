@@ -27,6 +27,7 @@ INPUT_COMMANDS = {
     "\\InputIfFileExists": "input",
 }
 MAX_FILE_NESTING = 32
+_PACKAGE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _BEGIN_DOCUMENT = re.compile(r"\\begin\s*\{document\}")
 _END_DOCUMENT = re.compile(r"\\end\s*\{document\}")
 
@@ -78,6 +79,31 @@ class InputFollower(MacroDefinitions):
         self._files += 1
         new_base = path.parent if command in ("import", "subimport", "subfile") else base
         self._stack.append(Frame(tokenize(text), self._current_chain(), new_base, path))
+
+    def _usepackage(self, t: str) -> None:
+        """``\\usepackage[...]{a,b}``: a package whose ``.sty`` lies in the source folder is the authors' own
+        (macros for the paper's notation) and is read for its definitions; others belong to the TeX
+        distribution and are left alone. The command itself stays in the text for the preamble reader."""
+        options = self._read_optional()
+        arg = self._read_arg()
+        tokens = arg[0] if arg else []
+        self._emit(t)
+        if options is not None:
+            self._out.extend(["[", *options, "]"])
+        self._out.extend(["{", *tokens, "}"])
+        base = self._current_base()
+        if self.resolve is None or self.read is None or base is None:
+            return
+        local = [name for name in (n.strip() for n in "".join(tokens).split(","))
+                 if _PACKAGE_NAME.fullmatch(name) and (base / f"{name}.sty").is_file()]
+        for name in reversed(local):  # the stack reads the last pushed first
+            path = self.resolve(f"{name}.sty", base, t.lstrip("\\"))
+            if path is None or path in [f.path for f in self._stack if f.path is not None]:
+                continue
+            text = self.read(path)
+            if text:
+                self._files += 1
+                self._stack.append(Frame(tokenize(text), self._current_chain(), base, path))
 
     def _endinput(self, t: str) -> None:
         """``\\endinput``: the rest of the current file is not read."""

@@ -171,6 +171,8 @@ class MacroExpander(InputFollower):
                 "\\xspace": self._xspace,
                 "\\includeonly": lambda t: self._read_arg(),
                 "\\endinput": self._endinput,
+                "\\usepackage": self._usepackage,
+                "\\RequirePackage": self._usepackage,
             }
         )
         return table

@@ -201,6 +201,23 @@ def test_load_paper_on_a_tex_file_with_macros_and_inputs(tmp_path: Path) -> None
     assert (eq.number, eq.label, eq.latex, eq.section) == ("1", "eq:n", r"y = \left\|x\right\|", "Method")
 
 
+def test_local_style_file_macros_are_read(tmp_path: Path) -> None:
+    """A ``.sty`` beside the paper is the authors' notation: its definitions expand; a distribution package
+    (no file here) is left alone, and a style file restyling LaTeX's own commands changes nothing."""
+    _write(tmp_path, {
+        "notation.sty": "\\NeedsTeXFormat{LaTeX2e}\\ProvidesPackage{notation}\n"
+                        r"\RequirePackage{amsmath}\newcommand{\R}{\mathbb{R}}\newcommand{\attn}[1]{\mathrm{Attn}(#1)}"
+                        "\n" r"\renewcommand{\normalsize}{\fontsize{10}{12}\normalsize}\def\large{\large\bfseries}",
+        "paper.tex": _doc(r"\section{Method}\begin{equation} y = \attn{x} \in \R^{d} \end{equation}",
+                          r"\usepackage[final]{notation,booktabs}\title{Local macros}"),
+    })
+    paper = load_paper(tmp_path / "paper.tex")
+    (eq,) = paper.equations
+    assert eq.latex == r"y = \mathrm{Attn}(x) \in \mathbb{R}^{d}"
+    assert paper.title == "Local macros"
+    assert not any("missing .sty" in w or "expands to itself" in w for w in paper.warnings), paper.warnings
+
+
 def test_text_rendering(tmp_path: Path) -> None:
     paper = parse_latex_file(_write(tmp_path, {"p.tex": _doc(
         r"\section{S}We use \textbf{bold}, \emph{emphasis} and \texttt{code}; inline \(a+b\) and $c$. "
