@@ -121,6 +121,10 @@ def module_context(ctx: Context) -> dict[str, Any]:
             loss_text = "cross-entropy (label_smoothing = 0: no smoothing unless the paper states it)"
     else:
         loss_text = "cross-entropy"
+    aux = _value(ctx, "aux_loss_weight")
+    if aux is not None:
+        loss_text += (f", plus aux_loss_weight ({aux.value}) times the routers' load-balancing loss in training "
+                      "(train_loss and val_loss log the task loss alone)")
     opt = {n: _value(ctx, n) for n in ("optimizer", "adam_beta1", "adam_beta2", "adam_eps", "weight_decay")}
     optimizer_text = (f"{'AdamW' if opt['optimizer'].value == 'adamw' else 'Adam'}(beta1={opt['adam_beta1'].value}, "
                       f"beta2={opt['adam_beta2'].value}, eps={float_text(opt['adam_eps'].value)}, "
@@ -142,6 +146,7 @@ def module_context(ctx: Context) -> dict[str, Any]:
         "optimizer_text": optimizer_text,
         "schedule_text": schedule_text,
         "schedule": schedule,
+        "aux_loss": aux is not None,
     }
 
 

@@ -211,6 +211,12 @@ def _training(plan: Plan, wiring: Wiring, model: list[Value], resolver: ValueRes
             smoothing = Value("label_smoothing", 0.0, "float", "assumed",
                               "not stated in the paper: plain cross-entropy, no label smoothing")
         values.append(smoothing)
+    routed = [n for n in wiring.order if "aux_loss" in get(n).traits]
+    if routed:  # a router's load-balancing loss joins the training loss
+        values.append(resolver.resolve(
+            "aux_loss_weight", "float", 0.01,
+            f"not stated in the paper: alpha = 0.01 of Switch Transformers (Fedus et al., 2021, §2.2) for the "
+            f"load-balancing loss of {routed[0]}"))
     return values
 
 

@@ -105,6 +105,14 @@ _OPERATOR_BEFORE = re.compile(r"[-+*/·×^−]\s*$")
 _TUPLE_RE = re.compile(
     rf"\(\s*({_TERM}(?:\s*,\s*{_TERM})+)\s*\)\s*=\s*\(\s*({_NUM}(?:\s*,\s*{_NUM})+)\s*\)"
 )
+_SET_RE = re.compile(  # "we set α to 0.0001", "we set the learning rate η to 0.001", "fix β1 at 0.9"
+    rf"\b(?:set|sets|setting|fix|fixes|fixed|fixing)\s+(?:the\s+)?(?:[A-Za-z-]+\s+){{0,4}}?"
+    rf"(?P<sym>[^\W\d][\w']{{0,7}})\s+(?:to|at|as|=)\s+(?P<val>{_NUM})(?![\w.]*\d)"
+)
+_SET_MORE_RE = re.compile(  # "..., and β2 to 0.95" after a "set" clause
+    rf"\s*(?:,\s*and|,|and)\s+(?:the\s+)?(?:[A-Za-z-]+\s+){{0,3}}?(?P<sym>[^\W\d][\w']{{0,7}})\s+(?:to|at)\s+"
+    rf"(?P<val>{_NUM})(?![\w.]*\d)"
+)
 _BETAS_RE = re.compile(rf"\bβs?(?:\s*values?)?\s*(?:of|=|:|set to)?\s*\(\s*({_NUM})\s*,\s*({_NUM})\s*\)")
 
 
@@ -161,6 +169,19 @@ def find_assignments(flat: str, wide: str = "", symbols: dict[str, str] | None =
                 spec = CANONICAL[name]
                 found.append(Found(name, symbols.get(term, term), spec.coerce(parsed[0]), spec.unit,
                                    m.start(), True))  # fmt: skip
+    for first in _SET_RE.finditer(flat):
+        m: re.Match[str] | None = first
+        while m is not None:
+            parsed = parse_literal(m["val"])
+            if parsed is None or parsed[1] or continues_expression(flat, m.end("val")):
+                break
+            near = flat[max(0, m.start() - 80) : m.end() + 80]
+            name = _symbol_name(m["sym"], parsed[0], near, wide)
+            if name is not None:
+                spec = CANONICAL[name]
+                found.append(Found(name, symbols.get(m["sym"], m["sym"]), spec.coerce(parsed[0]), spec.unit,
+                                   m.start("sym"), True))  # fmt: skip
+            m = _SET_MORE_RE.match(flat, m.end())
     for m in _BETAS_RE.finditer(flat):
         for name, literal in (("adam_beta1", m[1]), ("adam_beta2", m[2])):
             v = _number(literal, name)

@@ -170,9 +170,10 @@ class PageLayout:
     gutter: float | None  # x of the gap between two columns, None for one column
     left: float  # x range of the page's text body
     right: float
+    side_float: bool = False  # one text column with a float beside it (col 1), read after the page's text
 
     def col_range(self, col: int) -> tuple[float, float]:
-        if self.gutter is None or col == -1:
+        if self.gutter is None or col == -1 or (self.side_float and col == 0):
             return self.left, self.right
         return (self.left, self.gutter) if col == 0 else (self.gutter, self.right)
 
@@ -265,6 +266,42 @@ def _gutter(lines: list[list[Span]], width: float) -> float | None:
     return (lx + rx) / 2
 
 
+def _side_float(lines: list[list[Span]], width: float) -> tuple[float, set[int]] | None:
+    """A float set beside the text of a one-column page (wrapfigure / wraptable): its caption starts
+    right of the middle, its lines sit above the caption right of the text, and text lines that end
+    before it run alongside. Returns (the x that splits text from float, indices of the float's lines)."""
+    boxes = [(min(s.x0 for s in sp), max(s.x1 for s in sp), min(s.y0 for s in sp), max(s.y1 for s in sp),
+              join_spans(sp), max(s.size for s in sp)) for sp in lines]
+    for c, (cx0, _, cy0, cy1, text, size) in enumerate(boxes):
+        if cx0 < 0.45 * width or not _CAPTION_START.match(text.strip()):
+            continue
+        near = cx0 - 0.03 * width
+        side = sorted((k for k, b in enumerate(boxes) if b[0] >= near and k != c), key=lambda k: -boxes[k][3])
+        members = {c} | {k for k in side if boxes[k][2] < cy1 - 1 and boxes[k][3] > cy0 + 1}  # the caption's line
+        edge = cy0
+        for k in side:  # upwards from the caption: the float's own lines, without a gap of prose
+            x0, x1, y0, y1, _, _ = boxes[k]
+            if y1 > cy0 + 1 or k in members:
+                continue
+            if edge - y1 > 3 * size:
+                break
+            members.add(k)
+            edge = min(edge, y0)
+        for k in sorted((k for k in side if boxes[k][2] >= cy1 - 1 and k not in members), key=lambda k: boxes[k][2]):
+            if boxes[k][2] - max(boxes[m][3] for m in members) > 0.6 * size:
+                break  # the caption's own further lines only
+            members.add(k)
+        top, bottom = edge, max(boxes[m][3] for m in members)
+        split = min(boxes[m][0] for m in members) - 1
+        inside = [b for k, b in enumerate(boxes) if k not in members and b[3] > top and b[2] < bottom]
+        crossing = [b for b in inside if b[0] < split - 2 and b[1] > split + 2]
+        wrapped = [b for b in inside if b[1] <= split + 2 and len(b[4]) >= 20]
+        beside_caption = any(_CAPTION_START.match(b[4].strip()) for b in inside)  # two floats side by side
+        if len(members) >= 4 and len(wrapped) >= 3 and not crossing and not beside_caption:
+            return split, members
+    return None
+
+
 def _frag_base(spans: list[Span]) -> tuple[float, float]:
     """(baseline, size) of the characters of a fragment that are set in its largest font."""
     big = max(s.size for s in spans)
@@ -337,10 +374,13 @@ def read_page(page: Any, index: int) -> PageLayout:
     width, height = rect.width, rect.height
     raw = _raw_lines(page.get_text("dict", flags=flags), width, height)
     gutter = _gutter(raw, width)
+    side = _side_float(raw, width) if gutter is None else None
     by_col: dict[int, list[list[Span]]] = {0: [], 1: [], -1: []}
-    for spans in raw:
+    for k, spans in enumerate(raw):
         x0, x1 = min(s.x0 for s in spans), max(s.x1 for s in spans)
-        if gutter is None:
+        if side is not None:
+            by_col[1 if k in side[1] else 0].append(spans)
+        elif gutter is None:
             by_col[0].append(spans)
         elif x1 <= gutter + 2:
             by_col[0].append(spans)
@@ -353,6 +393,8 @@ def read_page(page: Any, index: int) -> PageLayout:
     long = [ln for ln in lines if len(ln.text) >= 30]
     left = min((ln.x0 for ln in long), default=0.1 * width)
     right = max((ln.x1 for ln in long), default=0.9 * width)
+    if side is not None:
+        return PageLayout(index, width, height, lines, side[0], left, right, side_float=True)
     return PageLayout(index, width, height, lines, gutter, left, right)
 
 

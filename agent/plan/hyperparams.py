@@ -53,14 +53,28 @@ def _where(hp: Hyperparameter) -> str | None:
     return hp.evidence.table or hp.evidence.section
 
 
+def _exact_for_rounded(chosen: Hyperparameter, others: list[Hyperparameter]) -> Hyperparameter | None:
+    """Prose rounds binary sizes ("a context of 32k tokens" is 32,000 as read); a candidate stating the
+    exact size (32768, in the architecture table) in the same setting is the paper's value."""
+    value = chosen.value
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1000 or value % 1000:
+        return None
+    binary = value // 1000 * 1024
+    rank = _setting_rank(chosen.setting)
+    return next((hp for hp in others if hp.value == binary and _setting_rank(hp.setting) == rank), None)
+
+
 def from_paper(candidates: list[Hyperparameter]) -> PlannedHyperparameter:
     """The preferred value among the paper's candidates for one name, the rest as alternatives."""
     ranked = sorted(enumerate(candidates), key=lambda item: (_setting_rank(item[1].setting), item[0]))
     chosen = ranked[0][1]
+    exact = _exact_for_rounded(chosen, [hp for _, hp in ranked[1:]])
+    if exact is not None:
+        chosen = exact
     alternatives = []
     seen = {(chosen.value, chosen.setting)}
-    for _, hp in ranked[1:]:
-        if (hp.value, hp.setting) in seen:
+    for _, hp in ranked:
+        if hp is chosen or (hp.value, hp.setting) in seen:
             continue
         seen.add((hp.value, hp.setting))
         alternatives.append({"value": hp.value, "setting": hp.setting, "evidence": _evidence_text(hp),

@@ -131,7 +131,7 @@ def test_manifest_is_valid_and_tiny(transformer: Path) -> None:
 
 def test_generated_python_compiles_and_is_ruff_clean(transformer: Path, tmp_path: Path) -> None:
     projects = [transformer]
-    for plan in (tiny_lm_plan(), _vit_plan(), _diffusion_plan(), _gqa_lora_plan()):
+    for plan in (tiny_lm_plan(), _vit_plan(), _diffusion_plan(), _gqa_lora_plan(), _moe_plan()):
         out = tmp_path / plan.slug
         draft_project(plan, paper_stub(plan.title, plan.slug), out)
         projects.append(out)
@@ -230,12 +230,34 @@ def test_generated_folders_are_recognised(tmp_path: Path) -> None:
     assert generated_by_us(tmp_path)
 
 
-def test_mixture_of_experts_in_the_ffn_slot_has_plain_experts() -> None:
-    """The plan's ffn is a mixture of experts; its own ``expert`` slot (an ffn too) must not name itself."""
+def _moe_plan() -> Plan:
     plan = tiny_lm_plan()
+    plan.slug = "moe_lm"
     plan.components = [c for c in plan.components if c.slot != "ffn"] + [
         PlannedComponent("ffn", "mixture_of_experts", "a sparse mixture of experts")]
+    return plan
+
+
+def test_mixture_of_experts_in_the_ffn_slot_has_plain_experts() -> None:
+    """The plan's ffn is a mixture of experts; its own ``expert`` slot (an ffn too) must not name itself."""
+    plan = _moe_plan()
     ctx = build_context(plan, paper_stub("MoE", "moe"))
     assert ctx.params["pre_norm_encoder_block"]["ffn"] == "mixture_of_experts"
     assert ctx.params["mixture_of_experts"]["expert"] == "swiglu"
     assert ctx.wiring.order.index("swiglu") < ctx.wiring.order.index("mixture_of_experts")
+
+
+def test_load_balancing_loss_joins_the_training_loss() -> None:
+    """A routed ffn keeps a load-balancing loss; training adds it, weighted by aux_loss_weight (the paper's
+    value when stated, else Switch's 0.01), and logs it apart from the task loss."""
+    plan = _moe_plan()
+    plan.hyperparameters["aux_loss_weight"] = PlannedHyperparameter(0.001, "paper", "we set alpha to 0.001")
+    ctx = build_context(plan, paper_stub("MoE", "moe"))
+    weight = ctx.settings.training_value("aux_loss_weight")
+    assert weight.value == 0.001 and weight.source == "paper"
+    _, files = render_files(plan, paper_stub("MoE", "moe"))
+    module = files["moe_lm/module.py"]
+    assert "return loss + self.hparams.aux_loss_weight * balance" in module
+    assert 'self.log("aux_loss", balance)' in module and "aux_loss_weight: float = 0.001" in module
+    _, plain = render_files(tiny_lm_plan(), paper_stub("TinyLM", "tiny_lm"))
+    assert "aux_loss" not in plain["tiny_lm/module.py"]

@@ -93,3 +93,23 @@ def test_vit_acceptance(vit_pdf: Paper) -> None:
     assert large.get("d_model") == 1024 and large.get("num_layers") == 24
     warmup = _with_value(vit_pdf, "warmup_steps", 10000)[0]
     assert warmup.unit == "steps" and "10k" in warmup.evidence.text
+
+
+MISTRAL_TABLE = {"d_model": 4096, "num_layers": 32, "head_dim": 128, "d_ff": 14336, "num_heads": 32,
+                 "num_kv_heads": 8, "vocab_size": 32000}
+
+
+@pytest.mark.parametrize("name, extra", [
+    ("mistral_7b", {"window_size": 4096, "max_seq_len": 8192}),
+    ("mixtral", {"max_seq_len": 32768, "num_experts": 8, "experts_per_token": 2}),
+])
+def test_architecture_table_beside_the_text(name: str, extra: dict[str, float]) -> None:
+    """Mistral 7B and Mixtral set Table 1 (Parameter / Value) in a wrapped float right of the text: the
+    PDF layout reads it as its own column, so every row arrives, and the prose beside it stays whole."""
+    paper = load_paper(require_shared(name, "paper.pdf"))
+    for key, value in {**MISTRAL_TABLE, **extra}.items():
+        found = _with_value(paper, key, value)
+        assert found, f"{key} = {value} not found"
+        assert any(h.evidence.table and h.evidence.table.startswith("Table 1") for h in found), found
+    text = " ".join(s.text for s in paper.sections)
+    assert "n_layers" not in text and "hidden_dim" not in text  # no table debris in the prose

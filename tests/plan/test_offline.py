@@ -139,6 +139,25 @@ def test_base_setting_wins_and_fine_tuning_loses() -> None:
     assert from_paper([hp(1024, "big"), hp(512, "base")]).value == 512
 
 
+def test_exact_binary_size_wins_over_its_rounded_mention() -> None:
+    """Mixtral's abstract says "a context size of 32k tokens" (read as 32000); Table 1 says 32768."""
+    def hp(value: int, text: str) -> Hyperparameter:
+        return Hyperparameter("max_seq_len", "context", value, Evidence(text))
+
+    planned = from_paper([hp(32000, "context size of 32k tokens"), hp(32768, "context_len: 32768")])
+    assert planned.value == 32768 and planned.evidence == "context_len: 32768"
+    assert [a["value"] for a in planned.alternatives] == [32000]  # the prose mention stays as an alternative
+    assert from_paper([hp(32000, "32k"), hp(4096, "4096")]).value == 32000  # no exact form: as read
+
+
+def test_mixtral_plan_takes_its_architecture_table() -> None:
+    plan = plan_of("mixtral", "paper.pdf")
+    assert next(c for c in plan.components if c.slot == "ffn").component == "mixture_of_experts"
+    values = {name: hp.value for name, hp in plan.hyperparameters.items() if hp.source == "paper"}
+    assert values["num_experts"] == 8 and values["experts_per_token"] == 2 and values["max_seq_len"] == 32768
+    assert values["d_model"] == 4096 and values["num_kv_heads"] == 8
+
+
 def test_slugify() -> None:
     assert slugify("Attention Is All You Need") == "attention_is_all_you_need"
     assert slugify("3D Gaussians: a study of things and more stuff") == "paper_3d_gaussians"
