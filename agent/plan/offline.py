@@ -20,7 +20,8 @@ from agent.types import Component, Paper, Plan, PlannedComponent
 
 # Slots whose candidates the matcher may choose from, per family (None = every component of the slot).
 _ALLOWED: dict[tuple[str, str], list[str] | None] = {
-    ("seq2seq", "attention"): ["multi_head_attention", "grouped_query_attention", "multi_query_attention"],
+    ("seq2seq", "attention"): ["multi_head_attention", "grouped_query_attention", "multi_query_attention",
+                              "shaw_relative_attention"],
     ("vit_classifier", "attention"): ["multi_head_attention", "grouped_query_attention", "multi_query_attention",
                                       "linear_attention", "differential_attention"],
     ("decoder_lm", "norm"): ["layer_norm", "rms_norm", "dyt"],
@@ -148,6 +149,8 @@ def _slot_value(component: Component, name: str, slot: str, chosen: dict[str, Pl
     if slot == component.slot:  # e.g. a mixture of experts' expert FFN: keep its own default
         return None
     entry = chosen.get(slot)
+    if entry is not None and name == "cross_attention" and "cross" not in registry.get(entry.component).traits:
+        return "multi_head_attention"  # e.g. relative-position self-attention: the cross-attention stays plain
     return entry.component if entry is not None else None
 
 

@@ -79,6 +79,7 @@ def test_plan_is_deterministic() -> None:
         (("roformer", "paper.pdf"), "position", "rotary_position"),
         (("rmsnorm", "paper.pdf"), "norm", "rms_norm"),
         (("classifier_free_guidance", "paper.pdf"), "guidance", "classifier_free_guidance"),
+        (("relative_position_shaw", "paper.pdf"), "attention", "shaw_relative_attention"),
     ],
 )
 def test_key_component_of_each_paper(parts: tuple[str, ...], slot: str, component: str) -> None:
@@ -165,3 +166,13 @@ def test_slugify() -> None:
     vit = "An Image is Worth 16x16 Words: Transformers for Image Recognition"
     assert slugify(vit) == "an_image_is_worth_16x16_words"
     assert slugify("") == "paper"
+
+
+def test_relative_self_attention_keeps_a_plain_cross_attention() -> None:
+    """Shaw et al. put relative positions into self-attention; the decoder's cross-attention (which takes a
+    context) stays multi-head attention, and the clipping distance k = 16 is the base model's."""
+    plan = plan_of("relative_position_shaw", "paper.pdf")
+    decoder = next(c for c in plan.components if c.slot == "decoder_block")
+    assert decoder.params["self_attention"] == "shaw_relative_attention"
+    assert decoder.params["cross_attention"] == "multi_head_attention"
+    assert plan.hyperparameters["max_relative_position"].value == 16

@@ -162,7 +162,7 @@ def _run_ranks(spec: dict[str, Any], seed: int, work: Path, deadline_s: float) -
     for rank in range(WORLD):
         path = work / f"rank{rank}.json"
         reports.append(json.loads(path.read_text()) if path.exists() else
-                       {"rank": rank, "ok": False, "error": stopped or "no report"})
+                       {"rank": rank, "ok": False, "error": stopped or "no report", "stopped": True})
     return reports, stopped
 
 
@@ -189,12 +189,17 @@ def ddp(message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         notes.append(f"attempt {attempt}: the ranks never met ({stopped or 'rendezvous failed'}); retried")
     unused = next((r["unused"] for r in reports if r.get("unused")), None)
     if unused:
-        raise CheckFailed(f"DDP found parameters that got no gradient: {', '.join(unused[:10])}; they are unused in "
-                          "training_step (delete them, or use them)")
+        if all(re.search(r"\.\d+\.", name) for name in unused) and any("expert" in name for name in unused):
+            advice = ("routed experts that no token of a rank's batch chose: train with find_unused_parameters=True "
+                      "(Lightning: strategy='ddp_find_unused_parameters_true')")
+        else:
+            advice = "they are unused in training_step (delete them, or use them)"
+        raise CheckFailed(f"DDP found parameters that got no gradient: {', '.join(unused[:10])}; {advice}")
     failed = next((r for r in reports if not r.get("ok")), None)
     if failed is not None:
-        # the rank that failed first has the cause; its peer only saw the connection drop
-        failed = next((r for r in reports if not r.get("ok") and "Connection" not in r.get("error", "")), failed)
+        # the rank that failed itself has the cause; its peer was stopped, or only saw the connection drop
+        own = [r for r in reports if not r.get("ok") and not r.get("stopped")]
+        failed = next((r for r in own if "Connection" not in r.get("error", "")), own[0] if own else failed)
         raise CheckFailed(f"rank {failed.get('rank', '?')} failed under DDP (gloo, {WORLD} CPU processes): "
                           f"{failed.get('error') or stopped}" + "".join(f" [{n}]" for n in notes))
     diff = max(r["max_diff"] for r in reports)
