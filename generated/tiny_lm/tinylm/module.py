@@ -128,7 +128,7 @@ class LitModel(pl.LightningModule):
         return loss
 
     def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> None:
-        self.log("val_loss", self._loss(batch), prog_bar=True)
+        self.log("val_loss", self._loss(batch), prog_bar=True, sync_dist=True)  # averaged over devices
 
     def configure_optimizers(self) -> Any:
         """The paper's optimiser and schedule (module docstring); no weight decay on gains, biases or scalars."""
