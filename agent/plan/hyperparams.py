@@ -64,9 +64,32 @@ def _exact_for_rounded(chosen: Hyperparameter, others: list[Hyperparameter]) -> 
     return next((hp for hp in others if hp.value == binary and _setting_rank(hp.setting) == rank), None)
 
 
+_SETTINGS_SECTION = re.compile(
+    r"hyper-?parameter|implementation details|experimental (?:setup|settings?|details)|"
+    r"training (?:details|setup|settings?)|model (?:architecture|configuration|settings?|details)|"
+    r"architectural details|^(?:setup|settings?)$", re.I)
+_BOUND = re.compile(r"\b(?:up to|at most|maximum of|at least|no more than)\s*\S{0,2}$", re.I)
+
+
+def _mention_rank(hp: Hyperparameter) -> int:
+    """0 for a value stated where a paper states its settings (a hyper-parameter, setup or architecture
+    section, with its tables), 1 for a mention elsewhere, 2 for a bound ("a maximum of 13 experts")."""
+    text = hp.evidence.text
+    at = text.find(str(hp.symbol)) if hp.symbol else -1
+    value = f"{hp.value}"
+    head = text[: text.find(value)] if value in text else (text[:at] if at >= 0 else "")
+    if _BOUND.search(head.rstrip()):
+        return 2
+    if _SETTINGS_SECTION.search(hp.evidence.section or ""):
+        return 0
+    return 1
+
+
 def from_paper(candidates: list[Hyperparameter]) -> PlannedHyperparameter:
-    """The preferred value among the paper's candidates for one name, the rest as alternatives."""
-    ranked = sorted(enumerate(candidates), key=lambda item: (_setting_rank(item[1].setting), item[0]))
+    """The preferred value among the paper's candidates for one name, the rest as alternatives: the
+    base setting's first, then values stated where the paper lists its settings, then first mention."""
+    ranked = sorted(enumerate(candidates),
+                    key=lambda item: (_setting_rank(item[1].setting), _mention_rank(item[1]), item[0]))
     chosen = ranked[0][1]
     exact = _exact_for_rounded(chosen, [hp for _, hp in ranked[1:]])
     if exact is not None:

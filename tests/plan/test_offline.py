@@ -151,6 +151,19 @@ def test_exact_binary_size_wins_over_its_rounded_mention() -> None:
     assert from_paper([hp(32000, "32k"), hp(4096, "4096")]).value == 32000  # no exact form: as read
 
 
+def test_settings_sections_and_bounds() -> None:
+    """DeepSeek-V3 first says it "can scale up this number to a maximum of 13 experts", and states 256 routed
+    experts under Model Hyper-Parameters; QLoRA's "batch size of 1" is an aside in its Background."""
+    def hp(value: int, text: str, section: str) -> Hyperparameter:
+        return Hyperparameter("num_experts", "experts", value, Evidence(text, section=section))
+
+    assert from_paper([hp(13, "it can scale up this number to a maximum of 13 experts", "Communication"),
+                       hp(256, "1 shared expert and 256 routed experts", "Model Hyper-Parameters")]).value == 256
+    assert from_paper([hp(1, "with a batch size of 1", "Background"),
+                       hp(16, "batch size 16", "Experimental setup")]).value == 16
+    assert from_paper([hp(8, "8 experts", "Introduction"), hp(16, "16 experts", "Results")]).value == 8
+
+
 def test_mixtral_plan_takes_its_architecture_table() -> None:
     plan = plan_of("mixtral", "paper.pdf")
     assert next(c for c in plan.components if c.slot == "ffn").component == "mixture_of_experts"
