@@ -162,7 +162,7 @@ _NAMES = [
        (_S("nexperts"), _S("numexperts"), _S("E", r"experts")),
        ("num experts", "experts", "n experts", "number of experts", "#experts")),
     _c("experts_per_token", "experts selected per token (top-k routing)", int, 1, 1024, None,
-       (_S("topkexperts"),), ("top k experts", "top k", "active experts", "experts per token")),
+       (_S("topkexperts"),), ("top k experts", "active experts", "experts per token", "experts per tok")),
     _c("max_relative_position", "clipping distance k of relative positions", int, 1, 100_000, None,
        (_S("k", r"clip|relative position"),), ("clipping distance", "max relative position", "relative clipping")),
     _c("aux_loss_weight", "weight of the auxiliary load-balancing loss (mixture of experts)", float, 0.0, 10.0,

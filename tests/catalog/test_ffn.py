@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 from torch import nn
 
@@ -45,9 +46,10 @@ def test_glu_variants_match_paper():
         close(module(x), expected)
 
 
-def test_mixture_of_experts_matches_loop():
+@pytest.mark.parametrize("top_k", [2, 1])
+def test_mixture_of_experts_matches_loop(top_k):
     cls = symbol("mixture_of_experts", {"expert": "feed_forward_relu"})
-    module = randomize_(cls(d_model=6, d_ff=8, num_experts=4, top_k=2).double().eval())
+    module = randomize_(cls(d_model=6, d_ff=8, num_experts=4, top_k=top_k).double().eval())
     x = torch.randn(3, 5, 6, dtype=torch.float64)
     out = module(x)
     tokens = x.reshape(-1, 6)
@@ -56,8 +58,11 @@ def test_mixture_of_experts_matches_loop():
     probs = torch.zeros(4, dtype=torch.float64)
     for t in range(tokens.shape[0]):
         logits = module.router.weight @ tokens[t]
-        top = sorted(range(4), key=lambda e: -logits[e].item())[:2]
-        gates = torch.softmax(torch.stack([logits[e] for e in top]), dim=0)  # Softmax(TopK(x W_g))
+        top = sorted(range(4), key=lambda e: -logits[e].item())[:top_k]
+        if top_k == 1:  # Switch §2.1: the chosen expert's probability p_i(x) over all experts
+            gates = torch.softmax(logits, dim=0)[top]
+        else:
+            gates = torch.softmax(torch.stack([logits[e] for e in top]), dim=0)  # Softmax(TopK(x W_g))
         expected[t] = sum(g * module.experts[e](tokens[t][None])[0] for g, e in zip(gates, top, strict=True))
         for e in top:
             counts[e] += 1
@@ -67,3 +72,12 @@ def test_mixture_of_experts_matches_loop():
     close(module.aux_loss, 4 * (fraction * mean_prob).sum())  # Switch eq. (4): N sum_i f_i P_i
     # perfectly balanced routing gives the minimum aux loss of 1
     assert module.aux_loss.item() >= 0.99
+
+
+def test_top_one_router_learns_from_the_task_loss():
+    """Softmax over a single chosen logit is constant 1: top-1 routing takes Switch's gate so the router gets a
+    gradient from the output, not only from the load-balancing loss."""
+    cls = symbol("mixture_of_experts", {"expert": "feed_forward_relu"})
+    module = randomize_(cls(d_model=6, d_ff=8, num_experts=4, top_k=1).double())
+    module(torch.randn(2, 7, 6, dtype=torch.float64)).pow(2).sum().backward()
+    assert module.router.weight.grad.abs().sum() > 0
