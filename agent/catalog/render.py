@@ -122,7 +122,21 @@ def _class_name(component: Component, params: Mapping[str, Any]) -> str:
     return name
 
 
-def _context(component: Component, params: Mapping[str, Any], symbols: Mapping[str, str]) -> dict[str, Any]:
+def _deep_traits(name: str, every: Mapping[str, Mapping[str, Any]], seen: frozenset[str] = frozenset()) -> list[str]:
+    """Traits of component ``name`` and of every component in its slots, as rendered with ``every``."""
+    if name in seen:
+        return []
+    component = get(name)
+    traits = list(component.traits)
+    values = resolve_params(component, every.get(name, {}))
+    for param_name, param in component.params.items():
+        if param.slot is not None and values[param_name]:
+            traits += [t for t in _deep_traits(values[param_name], every, seen | {name}) if t not in traits]
+    return traits
+
+
+def _context(component: Component, params: Mapping[str, Any], symbols: Mapping[str, str],
+             every: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     values = resolve_params(component, params)
     context: dict[str, Any] = dict(values)
     for name, param in component.params.items():
@@ -130,7 +144,7 @@ def _context(component: Component, params: Mapping[str, Any], symbols: Mapping[s
             continue
         filler_name = values[name]
         if not filler_name:
-            context[name], context[f"{name}_traits"] = "", []
+            context[name], context[f"{name}_traits"], context[f"{name}_deep_traits"] = "", [], []
             continue
         filler = get(filler_name)
         if filler.slot != param.slot:
@@ -140,6 +154,8 @@ def _context(component: Component, params: Mapping[str, Any], symbols: Mapping[s
             )
         context[name] = symbols.get(filler_name, filler.symbol)
         context[f"{name}_traits"] = list(filler.traits)
+        # traits anywhere below the slot ("depth": a block whose attention needs its layer index)
+        context[f"{name}_deep_traits"] = _deep_traits(filler_name, every or {})
     cite = params.get("cite", {})
     if not isinstance(cite, Mapping):
         raise UserError(f"{component.name}: cite must be a mapping of labels to paper locations")
@@ -152,8 +168,9 @@ def _context(component: Component, params: Mapping[str, Any], symbols: Mapping[s
     return context
 
 
-def _render(component: Component, params: Mapping[str, Any], symbols: Mapping[str, str]) -> str:
-    context = _context(component, params, symbols)
+def _render(component: Component, params: Mapping[str, Any], symbols: Mapping[str, str],
+            every: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    context = _context(component, params, symbols, every)
     template = _environment().get_template(component.template)
     try:
         source = template.render(**context)
@@ -285,7 +302,7 @@ def render_module(
         raise UserError(f"parameters given for {', '.join(stray)}, which the module does not render")
     components = [get(name) for name in order]
     symbols = {c.name: _class_name(c, params.get(c.name, {})) for c in components}
-    bodies = [_render(c, params.get(c.name, {}), symbols) for c in components]
+    bodies = [_render(c, params.get(c.name, {}), symbols, params) for c in components]
     defined: dict[str, str] = {}
     for component, body in zip(components, bodies, strict=True):
         for node in ast.parse(body).body:

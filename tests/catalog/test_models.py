@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
+import math
+
+import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -117,3 +121,16 @@ def test_vit_classifier_matches_torch_stack():
         z = _torch_encoder_layer(block, norm_first=True, activation="gelu")(z)  # eqs. (2)-(3)
     y = F.layer_norm(z[:, 0], (16,), model.norm.weight, model.norm.bias, model.norm.eps)  # eq. (4)
     close(model(images), F.linear(y, model.head.weight, model.head.bias))
+
+
+def test_differential_attention_gets_each_layers_lambda_init():
+    """lambda_init = 0.8 - 0.6 exp(-0.3 (l - 1)) depends on the layer l (Diff Transformer eq. (2)): the model
+    numbers its blocks and the block hands the number to the attention; other stacks are unchanged."""
+    params = {"decoder_only_lm": {"block": "pre_norm_encoder_block", "position": ""},
+              "pre_norm_encoder_block": {"attention": "differential_attention", "norm": "rms_norm", "ffn": "swiglu"}}
+    module = load(["decoder_only_lm"], params)
+    net = module.DecoderOnlyLM(vocab_size=11, d_model=16, num_layers=3, num_heads=2, d_ff=32, max_seq_len=8)
+    expected = [0.8 - 0.6 * math.exp(-0.3 * (layer - 1)) for layer in (1, 2, 3)]
+    assert [block.attention.lambda_init for block in net.blocks] == pytest.approx(expected)
+    plain = load(["decoder_only_lm"], {"decoder_only_lm": {"block": "pre_norm_encoder_block", "position": ""}})
+    assert "layer_index" not in inspect.signature(plain.PreNormEncoderBlock).parameters
