@@ -168,9 +168,11 @@ def test_hundred_kilobyte_paper_is_fast() -> None:
     path = require_shared("rcb", "schedule_free", "paper.tex")
     assert path.stat().st_size > 80_000
     parse_latex_file(path, limits=LIMITS)
-    start = time.process_time()  # CPU time: other test runs share the machine
+    # this thread's CPU time: other processes share the machine, and threads an earlier test left in this
+    # process (torch's OpenMP pool spinning, a server) would count under process_time (CI saw 0.41 s, 0.09 s alone)
+    start = time.thread_time()
     paper = parse_latex_file(path, limits=LIMITS)
-    assert time.process_time() - start < 0.3
+    assert time.thread_time() - start < 0.3
     assert len(paper.equations) > 100
 
 
