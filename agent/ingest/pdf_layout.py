@@ -51,7 +51,7 @@ _MATH_FONT = re.compile(r"CMMI|CMSY|CMEX|CMBSY|MSAM|MSBM|LMMath|Math|Symbol|STIX
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|\.B$|-B$|-Medi|CMBX|Bd\b|BX\d", re.I)
 _CMEX_FONT = re.compile(r"CMEX|LMMathExtension|MathExtension", re.I)
 _FOOTNOTE_MARK = re.compile(r"^[\d∗*†‡§¶]{1,3}$")
-_CAPTION_START = re.compile(r"^(Table|TABLE|Figure|FIGURE|Fig\.)\s*\d{1,3}\s*[:.]")
+CAPTION_START = re.compile(r"^(Table|TABLE|Figure|FIGURE|Fig\.)\s*\d{1,3}\s*[:.]")
 _PAGE_NUMBER = re.compile(r"^(page\s*)?(\d{1,4}|[ivxlc]{1,6})(\s*(of|/)\s*\d{1,4})?$", re.I)
 
 
@@ -266,42 +266,6 @@ def _gutter(lines: list[list[Span]], width: float) -> float | None:
     return (lx + rx) / 2
 
 
-def _side_float(lines: list[list[Span]], width: float) -> tuple[float, set[int]] | None:
-    """A float set beside the text of a one-column page (wrapfigure / wraptable): its caption starts
-    right of the middle, its lines sit above the caption right of the text, and text lines that end
-    before it run alongside. Returns (the x that splits text from float, indices of the float's lines)."""
-    boxes = [(min(s.x0 for s in sp), max(s.x1 for s in sp), min(s.y0 for s in sp), max(s.y1 for s in sp),
-              join_spans(sp), max(s.size for s in sp)) for sp in lines]
-    for c, (cx0, _, cy0, cy1, text, size) in enumerate(boxes):
-        if cx0 < 0.45 * width or not _CAPTION_START.match(text.strip()):
-            continue
-        near = cx0 - 0.03 * width
-        side = sorted((k for k, b in enumerate(boxes) if b[0] >= near and k != c), key=lambda k: -boxes[k][3])
-        members = {c} | {k for k in side if boxes[k][2] < cy1 - 1 and boxes[k][3] > cy0 + 1}  # the caption's line
-        edge = cy0
-        for k in side:  # upwards from the caption: the float's own lines, without a gap of prose
-            x0, x1, y0, y1, _, _ = boxes[k]
-            if y1 > cy0 + 1 or k in members:
-                continue
-            if edge - y1 > 3 * size:
-                break
-            members.add(k)
-            edge = min(edge, y0)
-        for k in sorted((k for k in side if boxes[k][2] >= cy1 - 1 and k not in members), key=lambda k: boxes[k][2]):
-            if boxes[k][2] - max(boxes[m][3] for m in members) > 0.6 * size:
-                break  # the caption's own further lines only
-            members.add(k)
-        top, bottom = edge, max(boxes[m][3] for m in members)
-        split = min(boxes[m][0] for m in members) - 1
-        inside = [b for k, b in enumerate(boxes) if k not in members and b[3] > top and b[2] < bottom]
-        crossing = [b for b in inside if b[0] < split - 2 and b[1] > split + 2]
-        wrapped = [b for b in inside if b[1] <= split + 2 and len(b[4]) >= 20]
-        beside_caption = any(_CAPTION_START.match(b[4].strip()) for b in inside)  # two floats side by side
-        if len(members) >= 4 and len(wrapped) >= 3 and not crossing and not beside_caption:
-            return split, members
-    return None
-
-
 def _frag_base(spans: list[Span]) -> tuple[float, float]:
     """(baseline, size) of the characters of a fragment that are set in its largest font."""
     big = max(s.size for s in spans)
@@ -360,7 +324,7 @@ def _split_captions(line: Line) -> list[Line]:
     spans = line.spans
     for k in range(1, len(spans)):
         gap = spans[k].x0 - max(s.x1 for s in spans[:k])
-        if gap > 1.5 * line.size and _CAPTION_START.match(join_spans(spans[k:k + 4])):
+        if gap > 1.5 * line.size and CAPTION_START.match(join_spans(spans[k:k + 4])):
             return [Line(spans[:k], line.page, line.col)] + _split_captions(Line(spans[k:], line.page, line.col))
     return [line]
 
@@ -369,12 +333,14 @@ def read_page(page: Any, index: int) -> PageLayout:
     """Visual lines of one PyMuPDF page, with its columns (reading order comes later)."""
     import pymupdf
 
+    from agent.ingest.pdf_wrap import side_float
+
     flags = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_CID_FOR_UNKNOWN_UNICODE
     rect = page.rect
     width, height = rect.width, rect.height
     raw = _raw_lines(page.get_text("dict", flags=flags), width, height)
     gutter = _gutter(raw, width)
-    side = _side_float(raw, width) if gutter is None else None
+    side = side_float(raw, width) if gutter is None else None
     by_col: dict[int, list[list[Span]]] = {0: [], 1: [], -1: []}
     for k, spans in enumerate(raw):
         x0, x1 = min(s.x0 for s in spans), max(s.x1 for s in spans)
