@@ -213,6 +213,7 @@ def grad_flow(ctx: ModuleContext) -> str:
             note = f"; {len(zero)} tensor(s) had zero gradient only at init (zero-initialised partner)"
     missing = [n for n, why in problems.items() if why in (NO_GRADIENT, ZERO_GRADIENT)]
     idle: list[str] = []
+    also = ""
     if missing:  # routed parameters (mixture-of-experts experts) see no token in a tiny batch: more tokens
         larger = more_tokens(ctx.spec)
         left = list(missing)
@@ -228,7 +229,8 @@ def grad_flow(ctx: ModuleContext) -> str:
         routed = [n for n in missing if not problems[n]]
         if routed:
             note += (f"; {len(routed)} tensor(s) got gradients only with more tokens ({ctx.where(larger)}, up to "
-                     f"{ROUTING_DRAWS} draws): sparse routing")
+                     f"{ROUTING_DRAWS} draws): routed or size-dependent paths")
+        also = f" (and again at {ctx.where(larger)}, {len(draws)} draws)" if left else ""
         idle = _idle_members(module, [n for n in left if problems[n] == NO_GRADIENT], draws)
         if idle:
             for name in idle:
@@ -242,7 +244,7 @@ def grad_flow(ctx: ModuleContext) -> str:
         listed = "; ".join(f"{n}: {why}" for n, why in list(bad.items())[:12])
         more = f" (+{len(bad) - 12} more)" if len(bad) > 12 else ""
         raise CheckFailed(f"{len(bad)} of {len(params)} parameter tensors fail a random loss on the output at "
-                          f"{ctx.where(sizes)}: {listed}{more}")
+                          f"{ctx.where(sizes)}{also}: {listed}{more}")
     frozen_note = f"; {len(frozen)} frozen tensor(s) skipped" if frozen else ""
     reached = f"{len(params) - len(idle)} of {len(params)}" if idle else f"all {len(params)}"
     return (f"{reached} parameter tensors get finite, non-zero gradients at {ctx.where(sizes)}"
