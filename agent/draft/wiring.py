@@ -118,7 +118,7 @@ def _fill(component: Component, param: str, choices: dict[str, Choice], spec: Fa
         if component.family == "model":
             return chosen if "additive" in traits else ""
         return chosen if ("rotary" in traits or "bias" in traits) else ""
-    if chosen == component.name:  # a mixture of experts fills the ffn slot; its experts are plain FFNs
+    if slot == component.slot:  # as the planner: a mixture of experts' expert FFN keeps its own default
         return default
     if chosen is not None:
         return chosen
